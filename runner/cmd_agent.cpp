@@ -1,0 +1,9 @@
+// Placeholder until this subcommand lands; it fails loudly instead of pretending.
+#include <cstdio>
+#include "runner/commands.hpp"
+namespace kite::cmd {
+int agent(std::span<const std::string_view>) {
+  std::fputs("kite: 'agent' is not built yet\n", stderr);
+  return 2;
+}
+}  // namespace kite::cmd
