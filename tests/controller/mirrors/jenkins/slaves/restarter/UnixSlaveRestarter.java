@@ -1,0 +1,6 @@
+package jenkins.slaves.restarter;
+
+/** Mirror of Jenkins' UnixSlaveRestarter. */
+public final class UnixSlaveRestarter extends SlaveRestarter {
+    private static final long serialVersionUID = 1L;
+}

@@ -1,0 +1,362 @@
+package kite.controller;
+
+import hudson.remoting.Capability;
+import hudson.remoting.Request;
+import hudson.remoting.Response;
+import hudson.remoting.UnexportCommand;
+import hudson.remoting.GCCommand;
+import hudson.remoting.PingThread;
+import hudson.node_monitors.ResponseTimeMonitor;
+import hudson.slaves.SlaveComputer;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.example.UnknownCallable;
+
+/**
+ * A Jenkins controller stand-in for Kite's tests: it accepts the agent's WebSocket connection
+ * like Jenkins' /wsagents/ endpoint, drives one scenario with JDK-serialized mirrors of the
+ * Jenkins and remoting classes, checks every answer, and exits 0 only when all checks passed.
+ */
+public final class Main {
+    static final long MASK_510 = 0x1FE;
+
+    private final Options o;
+    private final WebSocketServer server;
+    private final String capabilityHeader;
+    private String cookie = HexFormat.of().formatHex(new SecureRandom().generateSeed(32));
+    private int connections;
+
+    private Main(Options o) throws IOException {
+        this.o = o;
+        this.server = new WebSocketServer(o.port);
+        this.capabilityHeader = Base64.getEncoder().encodeToString(serialize(new Capability(MASK_510)));
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options o;
+        try {
+            o = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+            return;
+        }
+        Report.verbose = !o.quiet;
+        Main m = new Main(o);
+        if (o.portFile != null) {
+            Path tmp = Path.of(o.portFile + ".tmp");
+            Files.writeString(tmp, Integer.toString(m.server.port()));
+            Files.move(tmp, Path.of(o.portFile), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        Report.info("test controller listening on http://127.0.0.1:" + m.server.port() + "/ (scenario " + o.scenario + ")");
+        try {
+            switch (o.scenario) {
+                case "connect", "demo" -> m.connect(o.scenario.equals("demo"));
+                case "unknown" -> m.unknown();
+                case "vanish" -> m.vanish();
+                case "noping" -> m.noping();
+                case "badframe" -> m.badframe();
+                case "bench" -> m.bench();
+                case "idle-bench" -> m.idleBench();
+                default -> {
+                    System.err.println("unknown scenario " + o.scenario + "\n" + Options.USAGE);
+                    System.exit(2);
+                }
+            }
+        } catch (Exception e) {
+            Report.fail("scenario " + o.scenario + " aborted: " + e);
+            e.printStackTrace(System.out);
+        } finally {
+            m.server.close();
+        }
+        System.out.println("SUMMARY " + Report.passed() + " passed, " + Report.failed() + " failed");
+        System.exit(Report.failed() == 0 ? 0 : 1);
+    }
+
+    static byte[] serialize(Object o) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(b)) {
+            out.writeObject(o);
+        }
+        return b.toByteArray();
+    }
+
+    /** Accepts the next agent connection and checks its handshake; null (and a failure) on time-out. */
+    private ControllerChannel accept() throws IOException {
+        String previousCookie = connections == 0 ? null : cookie;
+        String issued = previousCookie != null ? previousCookie : cookie;
+        WebSocketServer.Connection c = server.accept(o.acceptTimeoutSeconds * 1000, o.node, o.secret, issued,
+                capabilityHeader, ConnectSequence.MINIMUM_VERSION);
+        if (c == null) {
+            Report.fail("no agent connection within " + o.acceptTimeoutSeconds + " s (connection " + (connections + 1) + ")");
+            return null;
+        }
+        connections++;
+        Report.info("connection " + connections + " from node " + c.handshake.nodeName());
+        try {
+            Object cap = new ObjectInputStream(new ByteArrayInputStream(Base64.getDecoder().decode(c.handshake.capability()))).readObject();
+            Report.check(cap instanceof Capability k && k.mask == MASK_510, "X-Remoting-Capability is Capability(mask=510)");
+        } catch (Exception e) {
+            Report.fail("X-Remoting-Capability does not decode: " + e);
+        }
+        if (previousCookie == null) {
+            Report.check(c.handshake.cookie() == null, "first connection carries no Connection-Cookie");
+        } else {
+            Report.equal(previousCookie, c.handshake.cookie(), "reconnect sends the previous Connection-Cookie");
+        }
+        ControllerChannel ch = new ControllerChannel(c);
+        ch.start();
+        return ch;
+    }
+
+    private void connect(boolean demo) throws Exception {
+        ControllerChannel ch = accept();
+        if (ch == null) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        ConnectSequence seq = new ConnectSequence(ch, o);
+        seq.goOnline();
+        Report.info(String.format("node %s is online (%.1f ms after the upgrade)", o.node, (System.nanoTime() - t0) / 1e6));
+        seq.remotingCallables();
+        seq.onDemand();
+        ResponseTimeMonitor.Data data = seq.monitors(null);
+        Report.info("monitors answered");
+        idle(ch, demo ? Integer.MAX_VALUE : o.idleSeconds);
+        seq.monitors(data);
+        int expected = Math.max(1, o.idleSeconds / Math.max(1, o.agentPingInterval) - 2);
+        Report.check(ch.agentPings.get() >= expected,
+                "agent pinged the controller " + ch.agentPings.get() + " times (at least " + expected + ")");
+        Report.check(ch.loaderNameCalls.get() >= 1, "agent's class loader proxy answered getName");
+        Report.check(ch.commandErrors.isEmpty(), "every agent command deserialized");
+        Report.check(ch.closeOrderly(10_000), "orderly close: the agent answered CloseCommand and closed the socket");
+        ch.close();
+    }
+
+    /** Pings the agent every ping interval for {@code seconds}, like the controller's PingThread. */
+    private void idle(ControllerChannel ch, int seconds) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        int pings = 0;
+        while (System.nanoTime() < end) {
+            ControllerChannel.Outcome r = ch.call(new PingThread.Ping(), o.agentPingTimeout * 1000L + 5000);
+            if (r.failed() || r.value() != null) {
+                Report.fail("agent answered ping " + pings + " with " + (r.failed() ? r.raw() : r.value()));
+            }
+            pings++;
+            if (ch.ended().isDone()) {
+                Report.fail("agent went away while idle: " + ch.ended().get());
+                return;
+            }
+            Thread.sleep(o.pingIntervalSeconds * 1000L);
+        }
+        Report.pass("agent answered " + pings + " controller pings while idle");
+    }
+
+    private void unknown() throws Exception {
+        ControllerChannel ch = accept();
+        if (ch == null) {
+            return;
+        }
+        ConnectSequence seq = new ConnectSequence(ch, o);
+        seq.goOnline();
+
+        for (int round = 0; round < 2; round++) {
+            ControllerChannel.Outcome r = ch.call(new UnknownCallable("round " + round), 10_000);
+            Report.check(r.failed(), "unknown callable answered with an exception (round " + round + ")");
+            Report.check(r.raw() instanceof IOException, "rawResponse is an IOException: " + ConnectSequence.className(r.raw()));
+            String msg = r.raw() == null ? "" : r.raw().getMessage();
+            Report.check(msg.contains(UnknownCallable.class.getName()) && msg.contains("Kite does not support"),
+                    "exception message names the class and says Kite does not support it: " + msg);
+            Report.check(r.proxy() != null && r.proxy().getMessage().contains(UnknownCallable.class.getName()),
+                    "proxyResponse is a ProxyException naming the class: " + (r.proxy() == null ? null : r.proxy().getMessage()));
+        }
+
+        byte[] garbage = "not a serialization stream".getBytes(StandardCharsets.US_ASCII);
+        ControllerChannel.Outcome bad = ch.decode(ch.callAsync(ch.newId(), garbage, "garbage@1").get(10, TimeUnit.SECONDS));
+        Report.check(bad.failed() && bad.raw() instanceof IOException, "undecodable payload answered with an IOException: " + bad.raw());
+
+        byte[] truncated = Arrays.copyOf(Payloads.write(new SlaveComputer.DetectOS(), ControllerChannel.LOADER_OID), 40);
+        ControllerChannel.Outcome cut = ch.decode(ch.callAsync(ch.newId(), truncated, "truncated@1").get(10, TimeUnit.SECONDS));
+        Report.check(cut.failed(), "truncated payload answered with an exception: " + cut.raw());
+
+        try {
+            ch.rpc(999, "hudson.Launcher$RemoteProcess", "join", new String[0], new Object[0], 10_000);
+            Report.fail("RPC on an unknown oid succeeded");
+        } catch (IOException e) {
+            Report.pass("RPC on unknown oid 999 answered with " + e.getCause());
+        }
+        ControllerChannel.Outcome userRpc = ch.userRpc(998, "hudson.Launcher$RemoteProcess", "isAlive", new String[0], new Object[0], 10_000);
+        Report.check(userRpc.failed(), "UserRPCRequest on unknown oid 998 answered with an exception: " + userRpc.raw());
+        Object property = ch.rpc(1, "hudson.remoting.IChannel", "getProperty", new String[] {"java.lang.Object"},
+                new Object[] {"agent"}, 10_000);
+        Report.equal(null, property, "IChannel.getProperty(\"agent\") on oid 1");
+
+        ch.send(new UnexportCommand(4242));
+        ch.send(new GCCommand());
+        ch.send(new Request.Cancel(31337));
+        ch.sendCommandBytes("garbage command".getBytes(StandardCharsets.US_ASCII));
+        Report.equal(Boolean.TRUE, seq.value(new SlaveComputer.DetectOS()), "channel still serves DetectOS after bad input");
+        Report.check(ch.closeOrderly(10_000), "orderly close after the unsupported requests");
+        ch.close();
+    }
+
+    private void vanish() throws Exception {
+        ControllerChannel ch = accept();
+        if (ch == null) {
+            return;
+        }
+        new ConnectSequence(ch, o).goOnline();
+        // Send the first chunk of a command (more bit set), then disappear.
+        byte[] half = new byte[] {(byte) 0x80, 4, (byte) 0xac, (byte) 0xed, 0, 5};
+        ch.ws.sendBinary(half);
+        ch.close();
+        Report.info("controller vanished in the middle of a command");
+
+        ch = accept();
+        if (ch == null) {
+            return;
+        }
+        ConnectSequence seq = new ConnectSequence(ch, o);
+        seq.goOnline();
+        CompletableFuture<Response> f = ch.callAsync(new SlaveComputer.DetectOS());
+        ch.close();
+        Report.info("controller vanished with request outstanding");
+        try {
+            f.get(5, TimeUnit.SECONDS);
+        } catch (Exception ignored) {
+            // Either answered before the close or failed with it; both are fine.
+        }
+
+        ch = accept();
+        if (ch == null) {
+            return;
+        }
+        seq = new ConnectSequence(ch, o);
+        seq.goOnline();
+        Report.check(ch.closeOrderly(10_000), "orderly close after two vanished controllers");
+        ch.close();
+    }
+
+    private void noping() throws Exception {
+        ControllerChannel ch = accept();
+        if (ch == null) {
+            return;
+        }
+        ch.answerAgentPings = false;
+        new ConnectSequence(ch, o).goOnline();
+        long t0 = System.nanoTime();
+        long limit = (o.agentPingInterval + o.agentPingTimeout) * 1000L + 10_000;
+        String why = ch.awaitEnd(limit);
+        Report.check(why != null, "agent closed the channel after its pings went unanswered (" + why + ")");
+        Report.check(ch.agentPings.get() >= 1, "agent sent pings: " + ch.agentPings.get());
+        Report.info(String.format("channel ended %.1f s after going online", (System.nanoTime() - t0) / 1e9));
+        ch.close();
+
+        ch = accept();
+        if (ch == null) {
+            return;
+        }
+        new ConnectSequence(ch, o).goOnline();
+        Report.check(ch.closeOrderly(10_000), "orderly close after the reconnect");
+        ch.close();
+    }
+
+    private void badframe() throws Exception {
+        ControllerChannel ch = accept();
+        if (ch == null) {
+            return;
+        }
+        new ConnectSequence(ch, o).goOnline();
+        // A binary frame that announces 200 payload bytes, of which only 20 arrive.
+        ch.ws.sendRaw(Arrays.copyOf(new byte[] {(byte) 0x82, 126, 0, (byte) 200}, 24));
+        ch.close();
+        Report.info("controller sent a truncated frame and closed");
+
+        ch = accept();
+        if (ch == null) {
+            return;
+        }
+        new ConnectSequence(ch, o).goOnline();
+        // RSV1 set without a negotiated extension, and reserved opcode 3.
+        ch.ws.sendRaw(new byte[] {(byte) 0xC3, 2, 1, 2});
+        String why = ch.awaitEnd(15_000);
+        Report.check(why != null, "agent dropped the connection after a corrupt frame (" + why + ")");
+        ch.close();
+
+        ch = accept();
+        if (ch == null) {
+            return;
+        }
+        ConnectSequence seq = new ConnectSequence(ch, o);
+        seq.goOnline();
+        ch.sendCommandBytes(new byte[] {(byte) 0xac, (byte) 0xed, 0, 5, 0x73, 0x72, 0x7f, 0x7f});
+        Report.equal(Boolean.TRUE, seq.value(new SlaveComputer.DetectOS()), "channel survives a corrupt command");
+        Report.check(ch.closeOrderly(10_000), "orderly close after the corrupt frames");
+        ch.close();
+    }
+
+    /** Times {@code --rounds} trivial round trips (PingThread$Ping) after going online. */
+    private void bench() throws Exception {
+        ControllerChannel ch = accept();
+        if (ch == null) {
+            return;
+        }
+        ConnectSequence seq = new ConnectSequence(ch, o);
+        seq.goOnline();
+        seq.monitors(null);
+        int rounds = Math.max(1, o.benchRounds);
+        byte[] payload = Payloads.write(new PingThread.Ping(), ControllerChannel.LOADER_OID);
+        for (int i = 0; i < Math.min(1000, rounds); i++) {
+            ch.callAsync(ch.newId(), payload, "warmup").get(10, TimeUnit.SECONDS);
+        }
+        long[] t = new long[rounds];
+        for (int i = 0; i < rounds; i++) {
+            long s = System.nanoTime();
+            ch.callAsync(ch.newId(), payload, "hudson.remoting.PingThread$Ping@1").get(10, TimeUnit.SECONDS);
+            t[i] = System.nanoTime() - s;
+        }
+        Arrays.sort(t);
+        System.out.printf("BENCH rtt_us median=%.1f p90=%.1f p99=%.1f rounds=%d%n", t[rounds / 2] / 1e3,
+                t[rounds * 9 / 10] / 1e3, t[Math.min(rounds - 1, rounds * 99 / 100)] / 1e3, rounds);
+        ch.closeOrderly(10_000);
+        ch.close();
+    }
+
+    /** Idle with pings and frequent monitor rounds for {@code --idle-seconds}, for the RSS bench. */
+    private void idleBench() throws Exception {
+        ControllerChannel ch = accept();
+        if (ch == null) {
+            return;
+        }
+        ConnectSequence seq = new ConnectSequence(ch, o);
+        seq.goOnline();
+        Report.verbose = false;
+        ResponseTimeMonitor.Data data = null;
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.idleSeconds);
+        int rounds = 0;
+        while (System.nanoTime() < end) {
+            data = seq.monitors(data);
+            ch.call(new PingThread.Ping(), 10_000);
+            rounds++;
+            System.out.println("BENCH idle round " + rounds);
+            Thread.sleep(o.pingIntervalSeconds * 1000L);
+        }
+        System.out.println("BENCH idle rounds=" + rounds + " agent_pings=" + ch.agentPings.get());
+        ch.closeOrderly(10_000);
+        ch.close();
+    }
+}
