@@ -1,9 +1,158 @@
-// Placeholder until this subcommand lands; it fails loudly instead of pretending.
+// kite dump-stream: print a Java serialization stream as a tree.
+//
+// Input is a file (or '-' for stdin) holding raw bytes or hex text, either a
+// whole stream (starting AC ED 00 05) or remoting chunks (each a 2-byte
+// chunk header, bit 15 = more chunks follow, then the body), which are
+// joined into the command they carry.
+#include <cctype>
 #include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "protocol/serialization/dump.hpp"
+#include "protocol/serialization/reader.hpp"
 #include "runner/commands.hpp"
+
 namespace kite::cmd {
-int dump_stream(std::span<const std::string_view>) {
-  std::fputs("kite: 'dump_stream' is not built yet\n", stderr);
-  return 2;
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: kite dump-stream [--payload] [--no-nested] FILE|-\n"
+    "  Prints a Java serialization stream as a tree (offsets, handles, classes, fields).\n"
+    "  FILE holds raw bytes or hex text: a whole stream or remoting chunks with\n"
+    "  2-byte chunk headers. '-' reads stdin.\n"
+    "  --payload    decode class annotations as remoting class-loader tags\n"
+    "  --no-nested  do not decode byte[] values that hold nested streams\n";
+
+bool read_input(std::string_view path, std::vector<std::uint8_t>& out) {
+  if (path == "-") {
+    out.assign(std::istreambuf_iterator<char>(std::cin), {});
+    return true;
+  }
+  std::ifstream in{std::string(path), std::ios::binary};
+  if (!in) return false;
+  out.assign(std::istreambuf_iterator<char>(in), {});
+  return true;
 }
+
+// Hex text (whitespace allowed) to bytes; false when the input is not hex text.
+bool decode_hex(const std::vector<std::uint8_t>& text, std::vector<std::uint8_t>& out) {
+  std::vector<std::uint8_t> bytes;
+  int pending = -1;
+  for (const std::uint8_t c : text) {
+    if (std::isspace(c)) continue;
+    if (!std::isxdigit(c)) return false;
+    const int nibble = std::isdigit(c) ? c - '0' : (std::tolower(c) - 'a' + 10);
+    if (pending < 0) {
+      pending = nibble;
+    } else {
+      bytes.push_back(static_cast<std::uint8_t>(pending * 16 + nibble));
+      pending = -1;
+    }
+  }
+  if (pending >= 0 || bytes.empty()) return false;
+  out = std::move(bytes);
+  return true;
+}
+
+bool starts_with_magic(std::span<const std::uint8_t> b) {
+  return b.size() >= 2 && b[0] == 0xAC && b[1] == 0xED;
+}
+
+// Joins chunk bodies up to the first chunk without the "more" bit.
+bool join_chunks(const std::vector<std::uint8_t>& in, std::vector<std::uint8_t>& out, std::string& error) {
+  std::size_t pos = 0;
+  while (pos < in.size()) {
+    if (in.size() - pos < 2) {
+      error = fmt::format("truncated chunk header at offset {}", pos);
+      return false;
+    }
+    const unsigned header = (unsigned{in[pos]} << 8) | in[pos + 1];
+    const std::size_t len = header & 0x7FFF;
+    const bool more = (header & 0x8000) != 0;
+    pos += 2;
+    if (in.size() - pos < len) {
+      error = fmt::format("chunk at offset {} claims {} bytes, {} remain", pos - 2, len, in.size() - pos);
+      return false;
+    }
+    out.insert(out.end(), in.begin() + static_cast<std::ptrdiff_t>(pos),
+               in.begin() + static_cast<std::ptrdiff_t>(pos + len));
+    pos += len;
+    if (!more) {
+      if (pos != in.size()) {
+        std::fprintf(stderr, "kite: ignoring %zu bytes after the last chunk\n", in.size() - pos);
+      }
+      return true;
+    }
+  }
+  error = "the last chunk has the 'more chunks follow' bit set";
+  return false;
+}
+
+}  // namespace
+
+int dump_stream(std::span<const std::string_view> args) {
+  ser::ReaderOptions reader_options;
+  ser::DumpOptions dump_options;
+  std::string_view path;
+  for (const std::string_view a : args) {
+    if (a == "--payload") {
+      reader_options.multi_class_loader = true;
+    } else if (a == "--no-nested") {
+      dump_options.nested_payloads = false;
+    } else if (a == "-h" || a == "--help") {
+      std::fputs(kUsage.data(), stdout);
+      return 0;
+    } else if (path.empty() && (a == "-" || !a.starts_with("-"))) {
+      path = a;
+    } else {
+      std::fprintf(stderr, "kite: invalid argument '%.*s'\n%s", static_cast<int>(a.size()), a.data(),
+                   kUsage.data());
+      return 2;
+    }
+  }
+  if (path.empty()) {
+    std::fputs(kUsage.data(), stderr);
+    return 2;
+  }
+
+  std::vector<std::uint8_t> input;
+  if (!read_input(path, input)) {
+    std::fprintf(stderr, "kite: cannot read '%.*s'\n", static_cast<int>(path.size()), path.data());
+    return 1;
+  }
+  if (!starts_with_magic(input)) {
+    std::vector<std::uint8_t> decoded;
+    if (decode_hex(input, decoded)) input = std::move(decoded);
+  }
+  if (!starts_with_magic(input)) {
+    if (input.size() >= 4 && starts_with_magic(std::span(input).subspan(2))) {
+      std::vector<std::uint8_t> joined;
+      std::string error;
+      if (!join_chunks(input, joined, error)) {
+        std::fprintf(stderr, "kite: invalid remoting chunks: %s\n", error.c_str());
+        return 1;
+      }
+      input = std::move(joined);
+    } else {
+      std::fputs("kite: input is neither a serialization stream (AC ED ...) nor a remoting chunk\n", stderr);
+      return 1;
+    }
+  }
+
+  auto stream = ser::read_stream(input, reader_options);
+  if (!stream) {
+    std::fprintf(stderr, "kite: %s\n", stream.error().describe().c_str());
+    return 1;
+  }
+  const std::string text = ser::dump(*stream, dump_options);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return 0;
+}
+
 }  // namespace kite::cmd
