@@ -350,6 +350,7 @@ Result<UniqueFd> spool_to_temporary_file(const ByteSource& source, const std::st
 
 Result<ExtractStats> extract_archive(const ByteSource& source, ArchiveFormat format, const std::string& target_dir,
                                      const std::string& name, const ExtractLimits& limits) {
+  const detail::ScopedUtf8Locale utf8_names;
   std::unique_ptr<struct archive, ReadDeleter> reader(archive_read_new());
   if (!reader) return std::unexpected(io_error("libarchive: out of memory"));
   Extractor extractor(format, name, limits);

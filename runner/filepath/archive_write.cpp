@@ -250,6 +250,7 @@ Result<int> write_archive(const std::string& base, const DirSelection& selection
   auto entries = select_entries(base, selection);
   if (!entries) return std::unexpected(entries.error());
 
+  const detail::ScopedUtf8Locale utf8_names;
   ArchiveWriter writer(format, sink);
   auto opened = writer.open();
   if (!opened) return std::unexpected(opened.error());
