@@ -4,7 +4,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/random.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -16,12 +15,8 @@
 namespace kite::launcher {
 
 struct LocalProc::State {
+  std::unique_ptr<ChildProcess> child;  // wait() only from the reaper thread
   pid_t pid = -1;
-
-  // Held while the child is reaped or signalled, so a signal never reaches a
-  // reused pid: until `reaped` is set under this lock, the pid is ours (alive or zombie).
-  std::mutex reap_mutex;
-  bool reaped = false;
 
   std::mutex mutex;
   std::condition_variable_any changed;
@@ -45,19 +40,14 @@ void block_sigpipe_in_this_thread() {
 }
 
 void reap(std::shared_ptr<LocalProc::State> state) {
-  siginfo_t info{};
-  while (::waitid(P_PID, static_cast<id_t>(state->pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
+  auto status = state->child->wait();
+  int exit_status = -1;
+  if (status) {
+    exit_status = *status;
+    spdlog::info("launcher: pid={} exited with status {}", state->pid, exit_status);
+  } else {
+    spdlog::error("launcher: waiting for pid={} failed: {}", state->pid, status.error().message);
   }
-  int status = 0;
-  {
-    std::lock_guard reap_lock(state->reap_mutex);
-    while (::waitpid(state->pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    state->reaped = true;
-  }
-  // Java's Process.waitFor reports 128 + signal for a killed process.
-  const int exit_status = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-  spdlog::info("launcher: pid={} exited with status {}", state->pid, exit_status);
   std::lock_guard lock(state->mutex);
   state->exit_status = exit_status;
   state->changed.notify_all();
@@ -181,8 +171,10 @@ std::expected<std::shared_ptr<LocalProc>, Error> LocalProc::start(Spawner& spawn
   auto spawned = spawner.spawn(request);
   if (!spawned) return std::unexpected(spawned.error());
 
+  proc->warning_ = std::move(spawned->warning);
   auto state = std::make_shared<State>();
-  state->pid = spawned->pid;
+  state->pid = spawned->child->pid();
+  state->child = std::move(spawned->child);
   proc->state_ = state;
 
   std::thread(reap, state).detach();
@@ -219,10 +211,7 @@ bool LocalProc::is_alive() const {
 }
 
 void LocalProc::destroy() {
-  {
-    std::lock_guard reap_lock(state_->reap_mutex);
-    if (!state_->reaped) process_tree::kill_recursively(state_->pid, options_.kill);
-  }
+  state_->child->kill_tree(options_.kill.soft_kill_wait);
   process_tree::kill_all({{std::string(kProcessCookieVariable), cookie_}}, options_.kill);
 }
 

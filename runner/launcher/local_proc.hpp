@@ -106,6 +106,8 @@ class LocalProc {
   bool is_alive() const;
   pid_t pid() const noexcept;
   const std::string& cookie() const noexcept { return cookie_; }
+  // Notice the spawner wants at the top of the build log, or empty.
+  const std::string& warning() const noexcept { return warning_; }
 
   std::shared_ptr<ByteSource> stdout_reader() const { return stdout_reader_; }
   std::shared_ptr<ByteSource> stderr_reader() const { return stderr_reader_; }
@@ -117,6 +119,7 @@ class LocalProc {
 
   std::shared_ptr<State> state_;
   std::string cookie_;
+  std::string warning_;
   ProcOptions options_;
   std::shared_ptr<ByteSink> out_;
   std::shared_ptr<ByteSource> stdout_reader_;

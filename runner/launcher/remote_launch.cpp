@@ -55,7 +55,12 @@ std::expected<std::shared_ptr<LocalProc>, Error> remote_launch(const RemoteLaunc
   streams.reverse_stdin = request.reverse_stdin;
   streams.reverse_stdout = request.reverse_stdout;
   streams.reverse_stderr = request.reverse_stderr;
-  return LocalProc::start(spawner, std::move(prepared->spawn), std::move(streams), options);
+  auto proc = LocalProc::start(spawner, std::move(prepared->spawn), std::move(streams), options);
+  if (proc && !(*proc)->warning().empty() && listener != nullptr) {
+    (void)listener->write((*proc)->warning());
+    (void)listener->flush();
+  }
+  return proc;
 }
 
 }  // namespace kite::launcher

@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <mutex>
+
+#include "runner/launcher/process_tree.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -114,6 +117,41 @@ void mark_inherited_cloexec() {
   ::_exit(127);
 }
 
+// A forked child. wait() first learns of the exit without reaping
+// (WNOWAIT) and reaps under `reap_mutex_`, and kill_tree() signals under the
+// same lock, so a signal never reaches a pid the kernel may have reused.
+class ForkExecChild final : public ChildProcess {
+ public:
+  explicit ForkExecChild(pid_t pid) : pid_(pid) {}
+
+  pid_t pid() const override { return pid_; }
+
+  std::expected<int, Error> wait() override {
+    siginfo_t info{};
+    while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
+    }
+    std::lock_guard lock(reap_mutex_);
+    if (status_) return *status_;
+    int status = 0;
+    pid_t reaped;
+    while ((reaped = ::waitpid(pid_, &status, 0)) < 0 && errno == EINTR) {
+    }
+    if (reaped < 0) return std::unexpected(Error::system("waitpid(" + std::to_string(pid_) + ") failed", errno));
+    status_ = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+    return *status_;
+  }
+
+  void kill_tree(std::chrono::milliseconds grace) override {
+    std::lock_guard lock(reap_mutex_);
+    if (!status_) process_tree::kill_recursively(pid_, {grace});
+  }
+
+ private:
+  const pid_t pid_;
+  std::mutex reap_mutex_;
+  std::optional<int> status_;
+};
+
 }  // namespace
 
 std::expected<SpawnedProcess, Error> ForkExecSpawner::spawn(const SpawnRequest& request) {
@@ -189,14 +227,25 @@ std::expected<SpawnedProcess, Error> ForkExecSpawner::spawn(const SpawnRequest& 
     return std::unexpected(Error::io(cannot_run(request, child_errno)));
   }
 
-  result.pid = pid;
-  spdlog::info("launcher: started pid={} {}", pid, request.argv[0]);
+  result.child = std::make_unique<ForkExecChild>(pid);
+  spdlog::info("launcher: started pid={} {} {}", pid, request.argv[0], request.label);
   return result;
 }
 
+namespace {
+std::mutex default_spawner_mutex;
+std::shared_ptr<Spawner> installed_spawner;
+}  // namespace
+
 std::shared_ptr<Spawner> default_spawner() {
-  static auto spawner = std::make_shared<ForkExecSpawner>();
-  return spawner;
+  std::lock_guard lock(default_spawner_mutex);
+  if (!installed_spawner) installed_spawner = std::make_shared<ForkExecSpawner>();
+  return installed_spawner;
+}
+
+void set_default_spawner(std::shared_ptr<Spawner> spawner) {
+  std::lock_guard lock(default_spawner_mutex);
+  installed_spawner = std::move(spawner);
 }
 
 }  // namespace kite::launcher

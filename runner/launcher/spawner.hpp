@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <expected>
 #include <memory>
 #include <optional>
@@ -24,13 +25,31 @@ struct SpawnRequest {
   // Put the child in its own session, so signals aimed at Kite's terminal or
   // process group (Ctrl-C of an interactive agent) do not reach builds.
   bool new_session = true;
+  // The process must outlive Kite and its connection (the durable-task
+  // wrapper): a sandbox then detaches its init from Kite.
+  bool detached = false;
+  std::string label;  // ids for logs, e.g. "pid of the request"
+};
+
+// A started child that only this object reaps.
+class ChildProcess {
+ public:
+  virtual ~ChildProcess() = default;
+  virtual pid_t pid() const = 0;
+  // Blocks until the child ends and reaps it. Returns the exit code, or
+  // 128 + signal for a killed child (Java's Process.waitFor convention).
+  virtual std::expected<int, Error> wait() = 0;
+  // Kills the child and its descendants (SIGTERM, SIGKILL after `grace`) with
+  // the backend's own means. Never signals a pid after wait() reaped it.
+  virtual void kill_tree(std::chrono::milliseconds grace) = 0;
 };
 
 struct SpawnedProcess {
-  pid_t pid = -1;
+  std::unique_ptr<ChildProcess> child;
   UniqueFd stdin_fd;   // write end, when pipe_stdin
   UniqueFd stdout_fd;  // read end (stdout, and stderr unless separate_stderr)
   UniqueFd stderr_fd;  // read end, when separate_stderr
+  std::string warning;  // for the top of the build log, e.g. the sandbox's unconfined fallback
 };
 
 class Spawner {
@@ -48,8 +67,10 @@ class ForkExecSpawner final : public Spawner {
   std::expected<SpawnedProcess, Error> spawn(const SpawnRequest& request) override;
 };
 
-// The Spawner launches use; ForkExecSpawner until the sandbox's step launcher
-// is connected (this is the one place to switch).
+// The Spawner the Launcher callables use: ForkExecSpawner until the session
+// installs the one for the node's sandbox policy (make_spawner in
+// sandbox_spawner.hpp) with set_default_spawner.
 std::shared_ptr<Spawner> default_spawner();
+void set_default_spawner(std::shared_ptr<Spawner> spawner);
 
 }  // namespace kite::launcher

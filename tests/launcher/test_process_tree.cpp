@@ -105,8 +105,7 @@ TEST_CASE("kill_all kills a re-parented daemon by marker", "[process_tree]") {
   auto killed = pt::kill_all(model, {std::chrono::milliseconds(2000)});
   CHECK(killed >= 3);
 
-  int status = 0;
-  REQUIRE(::waitpid(spawned->pid, &status, 0) == spawned->pid);
+  REQUIRE(spawned->child->wait().has_value());
   for (pid_t pid : pids) CHECK_FALSE(pt::is_running(pid));
   CHECK(pt::find_matching(model).empty());
   std::filesystem::remove(pid_file);
@@ -126,10 +125,9 @@ TEST_CASE("SIGKILL follows when SIGTERM is ignored", "[process_tree]") {
   const auto equals = marker.find('=');
   const auto started = std::chrono::steady_clock::now();
   pt::kill_all({{marker.substr(0, equals), marker.substr(equals + 1)}}, {std::chrono::milliseconds(300)});
-  int status = 0;
-  REQUIRE(::waitpid(spawned->pid, &status, 0) == spawned->pid);
-  CHECK(WIFSIGNALED(status));
-  CHECK(WTERMSIG(status) == SIGKILL);
+  auto status = spawned->child->wait();
+  REQUIRE(status.has_value());
+  CHECK(*status == 128 + SIGKILL);
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
   std::filesystem::remove(pid_file);
 }
