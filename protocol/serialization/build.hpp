@@ -80,10 +80,13 @@ class BlockBuilder {
 };
 
 // Big-endian reader over block data, for readObject-style parsing of custom
-// data. Each method returns nullopt when the data is exhausted.
+// data. Each method returns nullopt when the data is exhausted. The reader
+// keeps its own copy of the bytes.
 class BlockReader {
  public:
-  explicit BlockReader(std::span<const std::uint8_t> data) : data_(data) {}
+  explicit BlockReader(std::span<const std::uint8_t> data) : data_(data.begin(), data.end()) {}
+  // The consecutive block data records at the front of `contents`, joined.
+  explicit BlockReader(const std::vector<Content>& contents) : data_(join(contents)) {}
   // All consecutive block data records at the front of `contents`, joined.
   static std::vector<std::uint8_t> join(const std::vector<Content>& contents);
 
@@ -98,7 +101,7 @@ class BlockReader {
   std::size_t remaining() const { return data_.size() - pos_; }
 
  private:
-  std::span<const std::uint8_t> data_;
+  std::vector<std::uint8_t> data_;
   std::size_t pos_ = 0;
 };
 

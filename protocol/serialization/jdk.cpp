@@ -333,7 +333,13 @@ Value enum_constant(Arena& arena, std::string_view class_name, std::string_view 
 
 std::vector<std::string_view> throwable_classes() { return registry().throwables; }
 
-Result<Value> throwable(Arena& arena, const ThrowableSpec& spec) {
+const JString* StringPool::get(Arena& arena, std::string_view utf8) {
+  auto [it, fresh] = strings_.emplace(std::string(utf8), nullptr);
+  if (fresh) it->second = arena.make_string_utf8(utf8);
+  return it->second;
+}
+
+Result<Value> throwable(Arena& arena, const ThrowableSpec& spec, StringPool* pool) {
   const ClassDesc* d = spec.descriptor ? spec.descriptor : descriptor(spec.class_name);
   if (d == nullptr || !d->is_or_extends("java.lang.Throwable")) {
     return std::unexpected(Error{ErrorCode::InvalidGraph, 0,
@@ -344,12 +350,11 @@ Result<Value> throwable(Arena& arena, const ThrowableSpec& spec) {
 
   // The JVM interns the strings of stack frames, so equal strings of one
   // trace are one object and the stream refers back to the first.
-  std::unordered_map<std::string, const JString*> interned;
+  StringPool local_pool;
+  StringPool& strings = pool != nullptr ? *pool : local_pool;
   auto frame_string = [&](const std::optional<std::string>& s) -> Value {
     if (!s) return Value();
-    auto [it, fresh] = interned.emplace(*s, nullptr);
-    if (fresh) it->second = arena.make_string_utf8(*s);
-    return Value(it->second);
+    return Value(strings.get(arena, *s));
   };
   std::vector<Value> frames;
   frames.reserve(spec.stack_trace.size());

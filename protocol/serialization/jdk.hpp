@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -84,7 +85,19 @@ struct ThrowableSpec {
   std::vector<std::pair<std::string, Value>> fields;
 };
 
-Result<Value> throwable(Arena& arena, const ThrowableSpec& spec);
+// Strings of stack frames shared like the JVM's interned strings: pass one
+// pool to every throwable() of a stream so that equal frame strings are
+// written once and then referenced, as the JDK does.
+class StringPool {
+ public:
+  const JString* get(Arena& arena, std::string_view utf8);
+
+ private:
+  std::unordered_map<std::string, const JString*> strings_;
+};
+
+// A Throwable of spec.class_name; pool may be null (a pool for this call only).
+Result<Value> throwable(Arena& arena, const ThrowableSpec& spec, StringPool* pool = nullptr);
 // Names of the Throwable classes with built-in descriptors.
 std::vector<std::string_view> throwable_classes();
 
