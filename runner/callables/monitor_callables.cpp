@@ -2,6 +2,7 @@
 // temporary space, swap space and response time. Each answer has the exact
 // class the monitor's controller side casts to.
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/utsname.h>
 
 #include "protocol/serialization/build.hpp"
@@ -77,13 +78,17 @@ const Registration clock_difference{"hudson.model.Slave$GetClockDifference2", []
   return ctx.reply(static_cast<const ser::Object*>(o));
 }};
 
-// DiskSpace for `path`, or null when the usable space is 0 (as Jenkins' GetUsableSpace does).
+// DiskSpace for `path`, or null when the usable space is 0, as Jenkins'
+// GetUsableSpace answers; File.getUsableSpace() is 0 for a missing path too.
 Result disk_space(const std::filesystem::path& path, Context& ctx) {
   std::error_code ec;
   std::filesystem::path canonical = std::filesystem::canonical(path, ec);
   if (ec) canonical = path;
   auto usage = sysinfo::disk_usage(canonical);
-  if (!usage) return Context::fail(usage.error());
+  if (!usage) {
+    ctx.log().warn("disk space monitor: {}", usage.error());
+    return ctx.reply_null();
+  }
   if (usage->usable <= 0) return ctx.reply_null();
   ser::Object* o = ser::make_object(ctx.arena(), descriptors().disk_space);
   o->set("size", usage->usable);

@@ -32,6 +32,9 @@ public final class RemoteInvocationHandler implements InvocationHandler, Seriali
 
     @Override
     public Object invoke(Object proxy, Method method, Object[] args) {
+        if (method.getName().equals("readResolve")) {
+            return proxy;  // IReadResolve: deserialization keeps the proxy itself
+        }
         if (method.getName().equals("toString")) {
             return "RemoteInvocationHandler{oid=" + oid + "}";
         }

@@ -132,7 +132,7 @@ final class ControllerChannel implements AutoCloseable {
         Object c;
         try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes))) {
             c = in.readObject();
-        } catch (IOException | ClassNotFoundException e) {
+        } catch (IOException | ClassNotFoundException | RuntimeException e) {
             commandErrors.add(e.toString());
             Report.fail("agent sent an undecodable command (" + bytes.length + " bytes): " + e);
             return;

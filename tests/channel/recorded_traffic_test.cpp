@@ -1,0 +1,308 @@
+// Kite's channel against recorded traffic between a controller and the Java
+// agent: every controller-to-agent command must decode, every UserRequest
+// must get a Response with its id, and for the connect sequence Kite's
+// answers must have the Java agent's types (class names, serialVersionUIDs,
+// fields, class-loader tags) and, where the value does not depend on the
+// machine, its values. The Java agent's class-loading traffic is skipped.
+// Exits with 77 (skipped) when the vectors directory is absent.
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "protocol/channel/channel.hpp"
+#include "protocol/channel/commands.hpp"
+#include "protocol/serialization/reader.hpp"
+#include "runner/callables/registry.hpp"
+#include "tests/channel/loopback_transport.hpp"
+#include "tests/channel/vector_files.hpp"
+
+namespace fs = std::filesystem;
+using namespace kite;
+using namespace kite::channel;
+using namespace kite::channel::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+fs::path g_vectors;
+
+// Type structure of a value: classes, serialVersionUIDs, fields and loader
+// tags, recursively, without the values of primitives and strings.
+std::string shape(const ser::Value& v, int depth) {
+  if (v.is_null()) return "null";
+  if (v.is_primitive()) return "prim";
+  if (v.as_jstring()) return "String";
+  if (const ser::EnumConstant* e = v.as_enum()) return fmt::format("enum {}.{}", e->desc->name, e->constant());
+  if (const ser::Array* a = v.as_array()) return "array " + a->desc->name;
+  const ser::Object* o = v.as_object();
+  if (o == nullptr) return "other";
+  std::string s = o->desc->proxy ? "proxy" : std::string(o->class_name());
+  if (depth <= 0) return s;
+  s += "{";
+  for (const ser::ClassData& cd : o->classes) {
+    const ser::ClassDesc* d = cd.desc;
+    s += fmt::format(" [{} svuid={} flags={}", d->name, d->svuid, d->flags);
+    if (d->resolved_loader) s += fmt::format(" loader={}/{}", d->resolved_loader->tag, d->resolved_loader->oid);
+    for (std::size_t i = 0; i < d->fields.size(); ++i) {
+      s += fmt::format(" {}{}", d->fields[i].type, d->fields[i].name);
+      if (i < cd.fields.size() && !d->fields[i].is_primitive()) s += "=" + shape(cd.fields[i], depth - 1);
+    }
+    s += "]";
+  }
+  return s + " }";
+}
+
+// Printable value of a leaf, for the machine-independent comparisons.
+std::string leaf(const ser::Value& v) {
+  if (v.is_null()) return "null";
+  if (auto s = v.as_string()) return "\"" + *s + "\"";
+  if (auto b = v.as_bool(); b && v.class_name() == "java.lang.Boolean") return *b ? "true" : "false";
+  if (auto l = v.as_long()) return std::to_string(*l);
+  return std::string(v.class_name());
+}
+
+struct Reply {
+  bool exception = false;
+  ser::Stream payload;
+};
+
+std::optional<Reply> reply_of(const std::vector<std::uint8_t>& bytes) {
+  auto command = decode_command(bytes);
+  if (!command || !std::holds_alternative<ResponseCmd>(*command)) return std::nullopt;
+  const ser::Object* o = std::get<ResponseCmd>(*command).return_value.as_object();
+  if (o == nullptr) return std::nullopt;
+  Reply r;
+  r.exception = o->class_name() != "hudson.remoting.UserRequest$NormalResponse";
+  const ser::Value* bytes_field = o->field(r.exception ? "rawResponse" : "response");
+  if (bytes_field == nullptr || !bytes_field->as_bytes()) return std::nullopt;
+  auto p = ser::read_payload(*bytes_field->as_bytes());
+  if (!p) return std::nullopt;
+  r.payload = std::move(*p);
+  return r;
+}
+
+std::optional<std::int32_t> response_id(const std::vector<std::uint8_t>& bytes) {
+  auto command = decode_command(bytes);
+  if (!command || !std::holds_alternative<ResponseCmd>(*command)) return std::nullopt;
+  return std::get<ResponseCmd>(*command).id;
+}
+
+struct Harness {
+  std::shared_ptr<LoopbackTransport> transport = std::make_shared<LoopbackTransport>();
+  std::shared_ptr<Channel> channel;
+
+  Harness() {
+    callables::NodeInfo node;
+    node.name = "vectors";
+    node.work_dir = fs::temp_directory_path();
+    auto dispatcher = std::make_shared<callables::RegistryDispatcher>(callables::Registry::global(), node, nullptr);
+    ChannelConfig config;
+    config.name = "vectors";
+    channel = Channel::create(transport, dispatcher, config);
+    channel->start();
+  }
+  ~Harness() {
+    transport->drop("test over");
+    channel->drain_workers(2s);
+  }
+
+  // Sends a UserRequest and returns Kite's Response to it (skipping any other command).
+  std::optional<std::vector<std::uint8_t>> answer(const std::vector<std::uint8_t>& request, std::int32_t id) {
+    transport->inject(request);
+    for (int i = 0; i < 20; ++i) {
+      auto sent = transport->next_sent(5s);
+      if (!sent) return std::nullopt;
+      if (response_id(*sent) == id) return sent;
+    }
+    return std::nullopt;
+  }
+};
+
+// Callables whose recorded answer does not depend on the machine or the agent version.
+const std::set<std::string> kExactAnswers = {
+    "hudson.slaves.SlaveComputer$CommunicationProtocol",
+    "hudson.slaves.SlaveComputer$DetectOS",
+    "hudson.slaves.SlaveComputer$SlaveInitializer",
+    "hudson.slaves.ChannelPinger$SetUpRemotePing",
+    "jenkins.slaves.StandardOutputSwapper$ChannelSwapper",
+    "jenkins.util.SystemProperties$AgentCopier$CopySystemProperties",
+    "hudson.remoting.PingThread$Ping",
+};
+
+// The Java agent runs under remoting's Engine and returns the restarters
+// that can work (an empty ArrayList on the recording machine). Kite answers
+// null, Jenkins' value for "not running under Engine", because its reconnect
+// loop and the service manager already restart it.
+const std::string kFindRestarters = "jenkins.slaves.restarter.JnlpSlaveRestarterInstaller$FindEffectiveRestarters";
+
+std::string callable_class(const UserRequestCmd& request) {
+  auto p = ser::read_payload(request.payload);
+  if (!p || p->values().empty()) return "?";
+  const ser::Object* o = p->values()[0].as_object();
+  if (o == nullptr) return "?";
+  if (o->class_name() == "hudson.FilePath$CallableWith" || o->class_name() == "hudson.FilePath$FileCallableWrapper") {
+    const ser::Value* inner = o->field(o->class_name().ends_with("CallableWith") ? "task" : "callable");
+    if (inner && inner->as_object()) return std::string(inner->as_object()->class_name());
+  }
+  return std::string(o->class_name());
+}
+
+}  // namespace
+
+TEST_CASE("connect sequence answers match the Java agent's", "[vectors]") {
+  auto session = read_session(g_vectors / "jenkins" / "connect.jsonl");
+  REQUIRE(session.size() > 100);
+
+  std::map<std::int32_t, std::vector<std::uint8_t>> recorded_responses;
+  for (const auto& c : session) {
+    if (c.controller_to_agent) continue;
+    if (auto id = response_id(c.bytes)) recorded_responses[*id] = c.bytes;
+  }
+
+  // The disk monitors ran on the recording machine's node root; make that
+  // path exist here so both agents measure a real directory.
+  std::vector<fs::path> created;
+  for (const auto& c : session) {
+    if (!c.controller_to_agent) continue;
+    auto command = decode_command(c.bytes);
+    if (!command || !std::holds_alternative<UserRequestCmd>(*command)) continue;
+    auto p = ser::read_payload(std::get<UserRequestCmd>(*command).payload);
+    if (!p || p->values().empty() || p->values()[0].class_name() != "hudson.FilePath$CallableWith") continue;
+    const ser::Object* file_path = p->values()[0].as_object()->field("this$0")->as_object();
+    fs::path root = *file_path->field("remote")->as_string();
+    if (!fs::exists(root) && root.string().starts_with("/tmp/")) {
+      fs::create_directories(root);
+      created.push_back(root);
+    }
+  }
+  struct Cleanup {
+    std::vector<fs::path>& paths;
+    ~Cleanup() {
+      for (const auto& p : paths) fs::remove_all(p.parent_path());
+    }
+  } cleanup{created};
+
+  Harness h;
+  std::set<std::string> compared;
+  for (const auto& c : session) {
+    if (!c.controller_to_agent) continue;
+    auto command = decode_command(c.bytes);
+    INFO("controller command at " << c.t_ms << " ms");
+    REQUIRE(command.has_value());
+    const auto* request = std::get_if<UserRequestCmd>(&*command);
+    if (request == nullptr) continue;  // responses to the Java agent's class loading, jar chunks, close
+    const std::string cls = callable_class(*request);
+    INFO("request " << request->id << ": " << cls);
+    auto ours = h.answer(c.bytes, request->id);
+    REQUIRE(ours.has_value());
+    auto theirs_it = recorded_responses.find(request->id);
+    REQUIRE(theirs_it != recorded_responses.end());
+    auto mine = reply_of(*ours);
+    auto theirs = reply_of(theirs_it->second);
+    REQUIRE(mine.has_value());
+    REQUIRE(theirs.has_value());
+    CHECK(mine->exception == theirs->exception);
+    REQUIRE(mine->payload.values().size() == 1);
+    REQUIRE(theirs->payload.values().size() == 1);
+    const ser::Value a = mine->payload.values()[0];
+    const ser::Value b = theirs->payload.values()[0];
+    compared.insert(cls);
+    if (cls == kFindRestarters) {
+      CHECK(a.is_null());
+      continue;
+    }
+    CHECK(shape(a, 3) == shape(b, 3));
+    if (kExactAnswers.contains(cls)) CHECK(leaf(a) == leaf(b));
+    if (cls == "hudson.model.Slave$GetClockDifference2" || cls == "hudson.node_monitors.ResponseTimeMonitor$Step2") {
+      const char* echoed = cls.ends_with("Step2") ? "start" : "startTime";
+      CHECK(leaf(*a.as_object()->field(echoed)) == leaf(*b.as_object()->field(echoed)));
+    }
+  }
+  // Every connect-time and monitor callable of the recording was compared.
+  for (const char* expected : {"hudson.slaves.SlaveComputer$SlaveVersion", "hudson.slaves.SlaveComputer$DetectDefaultCharset",
+                               "hudson.node_monitors.ArchitectureMonitor$GetArchTask",
+                               "hudson.node_monitors.DiskSpaceMonitorDescriptor$GetUsableSpace",
+                               "hudson.node_monitors.TemporarySpaceMonitor$GetTempSpace",
+                               "hudson.node_monitors.SwapSpaceMonitor$MonitorTask", "hudson.EnvVars$GetEnvVars"}) {
+    CHECK(compared.contains(expected));
+  }
+  CHECK(compared.size() >= 17);
+}
+
+TEST_CASE("connect sequence ends with the close exchange", "[vectors]") {
+  auto session = read_session(g_vectors / "jenkins" / "connect.jsonl");
+  Harness h;
+  const RecordedCommand* close = nullptr;
+  for (const auto& c : session) {
+    auto command = decode_command(c.bytes);
+    if (c.controller_to_agent && command && std::holds_alternative<CloseCmd>(*command)) close = &c;
+  }
+  REQUIRE(close != nullptr);
+  h.transport->inject(close->bytes);
+  auto answer = h.transport->next_sent();
+  REQUIRE(answer.has_value());
+  auto decoded = decode_command(*answer);
+  REQUIRE(decoded.has_value());
+  CHECK(std::holds_alternative<CloseCmd>(*decoded));
+  CHECK(h.channel->wait_for(2s).has_value());
+}
+
+TEST_CASE("every recorded controller command decodes and requests get answers", "[vectors]") {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(g_vectors / "remoting")) {
+    const std::string name = e.path().filename().string();
+    if (name.ends_with("-C2A.bin")) files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  REQUIRE(files.size() > 30);
+  for (const auto& path : files) {
+    INFO(path.filename().string());
+    auto bytes = read_binary(path);
+    auto command = decode_command(bytes);
+    REQUIRE(command.has_value());
+    CHECK_FALSE(std::holds_alternative<UnknownCmd>(*command));
+    if (const auto* request = std::get_if<UserRequestCmd>(&*command)) {
+      Harness h;
+      auto answer = h.answer(bytes, request->id);
+      REQUIRE(answer.has_value());
+      auto reply = reply_of(*answer);
+      REQUIRE(reply.has_value());
+      if (callable_class(*request) == "hudson.remoting.PingThread$Ping") {
+        CHECK_FALSE(reply->exception);
+        CHECK(reply->payload.values()[0].is_null());
+      }
+    }
+  }
+}
+
+TEST_CASE("ping answer matches the recorded one", "[vectors]") {
+  auto request = read_binary(g_vectors / "remoting" / "033-ping-C2A.bin");
+  auto recorded = read_binary(g_vectors / "remoting" / "034-ping-A2C.bin");
+  auto command = decode_command(request);
+  REQUIRE(command.has_value());
+  Harness h;
+  auto ours = h.answer(request, std::get<UserRequestCmd>(*command).id);
+  REQUIRE(ours.has_value());
+  auto mine = reply_of(*ours);
+  auto theirs = reply_of(recorded);
+  REQUIRE(mine.has_value());
+  REQUIRE(theirs.has_value());
+  CHECK(shape(mine->payload.values()[0], 2) == shape(theirs->payload.values()[0], 2));
+  CHECK(response_id(*ours) == response_id(recorded));
+}
+
+int main(int argc, char* argv[]) {
+  const char* dir = std::getenv("KITE_SHARED_VECTORS");
+  g_vectors = dir ? fs::path(dir) : fs::path("../shared/vectors");
+  if (!fs::exists(g_vectors / "jenkins" / "connect.jsonl") || !fs::exists(g_vectors / "remoting")) {
+    std::printf("SKIP: recorded vectors not found at %s\n", g_vectors.c_str());
+    return 77;
+  }
+  return Catch::Session().run(argc, argv);
+}
