@@ -56,7 +56,7 @@ bool ant_match_segment(std::string_view pattern, std::string_view name, bool cas
 // (StringTokenizer on ',', each token trimmed) and parses each pattern.
 Result<std::vector<AntPattern>> parse_pattern_list(std::string_view comma_separated);
 
-// What to select; the fields mirror Ant's FileSet attributes.
+// Selection criteria of a scan, mirroring Ant's FileSet attributes.
 struct ScanOptions {
   std::vector<AntPattern> includes;  // empty means "**"
   std::vector<AntPattern> excludes;
@@ -66,8 +66,8 @@ struct ScanOptions {
   // Stop after visiting this many directory entries (0 means no limit);
   // the scan then returns early and reports `truncated`.
   std::size_t max_visited = 0;
-  // Stop at the first included file or directory (validateAntFileMask only
-  // asks whether something matches).
+  // Stop at the first included file or directory, because validateAntFileMask
+  // only needs to know whether something matches.
   bool stop_at_first_match = false;
   // Give up after this long (zero means no limit), reporting `truncated`.
   std::chrono::milliseconds time_limit{0};
@@ -81,9 +81,8 @@ struct ScanResult {
 
 // Scans `base` like Ant's DirectoryScanner: a file is included when it
 // matches an include and no exclude. Symbolic links to directories are
-// followed when `follow_symlinks` is set (a link back to a directory being
-// scanned is not entered again); with it unset every symbolic link is left
-// out, as Ant does. Dangling links and special files are left out. Results
+// followed when `follow_symlinks` is set, except a link back to a directory
+// being scanned. With it unset every symbolic link is left out, as Ant does. Dangling links and special files are left out. Results
 // are sorted. A missing base directory gives Ant's "<dir> does not exist."
 // IOException.
 Result<ScanResult> ant_scan(const std::filesystem::path& base, const ScanOptions& options);

@@ -1,8 +1,8 @@
-// Registers the hudson.FilePath FileCallables (and the artifact listing
-// callables of core and workflow-basic-steps) with the callable registry:
-// decodes each callable's fields, runs the native operation and turns the
-// result or the typed error into the Java value or exception the controller
-// expects. The operations themselves live in file_ops.hpp and archive.hpp.
+// Registers the hudson.FilePath FileCallables and the artifact-listing
+// callables of core and workflow-basic-steps with the callable registry.
+// Each handler decodes the callable's fields, runs the native operation
+// (file_ops.hpp, archive.hpp) and converts the result or the typed error into
+// the Java value or exception the controller expects.
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -54,7 +54,7 @@ std::optional<std::string> file_path_field(const ser::Object& object, std::strin
   return string_field(*value->as_object(), "remote");
 }
 
-// Whether an OpenOption[] field holds LinkOption.NOFOLLOW_LINKS.
+// Whether an OpenOption[] field contains LinkOption.NOFOLLOW_LINKS.
 bool has_nofollow_links(const ser::Object& object, std::string_view name) {
   const ser::Value* value = object.field(name);
   const ser::Array* array = value != nullptr ? value->as_array() : nullptr;
@@ -89,9 +89,9 @@ const ser::ClassDesc* file_path_desc() {
   return desc;
 }
 
-// A hudson.FilePath for an agent path; the trailing `true` of its custom
-// data tells the controller the path is local to the sender, so it binds
-// the path to this agent's channel.
+// A hudson.FilePath for an agent path. The trailing `true` of its custom
+// data marks the path as local to the sender, so the controller binds it to
+// this agent's channel.
 ser::Value make_file_path(ser::Arena& arena, const std::string& path) {
   ser::Object* object = ser::make_object(arena, file_path_desc());
   object->set("remote", ser::jdk::string(arena, path));
@@ -424,8 +424,8 @@ const Registration read_handler{"hudson.FilePath$Read", [](const FileCall& call,
   }();
   // Java hands a failure to the reading side through the pipe (Pipe.error)
   // and returns null.
-  // TODO: send the error with the pipe's EOF once the channel can; the
-  // controller now sees a short stream and the failure is only logged.
+  // TODO: send the error with the pipe's EOF once the channel supports it.
+  // Until then the controller reads a short stream and the failure is only logged.
   if (!copied) ctx.log().warn("filepath: reading {} failed: {}", path, copied.error().describe());
   (void)ctx.close(pipe->oid);
   return ctx.reply_null();

@@ -36,9 +36,9 @@ class UniqueFd {
 
 // Switches the calling thread to the C.UTF-8 character type while it lives.
 // libarchive converts entry names between UTF-8 (zip flag, hdrcharset) and
-// the current locale's charset, which is ASCII in a service's default "C"
-// locale and makes every non-ASCII name fail; uselocale() changes only this
-// thread, so other threads of the agent are unaffected.
+// the current locale's charset. In a service's default "C" locale that
+// charset is ASCII, so every non-ASCII name would fail. uselocale() changes
+// only this thread, so other threads of the agent are unaffected.
 class ScopedUtf8Locale {
  public:
   ScopedUtf8Locale() : utf8_(newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr))) {

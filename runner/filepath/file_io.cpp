@@ -118,8 +118,8 @@ struct IconvCloser {
   void operator()(void* handle) const { iconv_close(static_cast<iconv_t>(handle)); }
 };
 
-// How a Java charset maps onto iconv: the iconv name and a byte order mark
-// Java writes before the first character.
+// The iconv equivalent of a Java charset: the iconv name and the byte order
+// mark Java writes before the first character.
 struct CharsetPlan {
   std::string iconv_name;
   std::string byte_order_mark;

@@ -125,9 +125,9 @@ Result<void> delete_file(const std::string& path);
 Result<void> delete_recursive(const std::string& path);
 // Util.deleteContentsRecursive: empties the directory, keeps it.
 Result<void> delete_contents(const std::string& path);
-// Files.move(source, target, NOFOLLOW_LINKS): fails with
-// FileAlreadyExistsException when the target exists; across file systems a
-// file or link is copied and removed, a non-empty directory gives
+// Files.move(source, target, NOFOLLOW_LINKS) fails with
+// FileAlreadyExistsException when the target exists. Across file systems a
+// file or link is copied and removed, and a non-empty directory gives
 // DirectoryNotEmptyException.
 Result<void> rename_to(const std::string& path, const std::string& target);
 // $MoveAllChildrenTo: renames `path` to `<path>.__rename`, moves each child

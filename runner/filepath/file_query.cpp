@@ -157,8 +157,8 @@ Result<void> symlink_to(const std::string& path, const std::string& target) {
 Result<std::optional<std::string>> read_link(const std::string& path) {
   std::vector<char> buffer(PATH_MAX + 1);
   const ssize_t size = ::readlink(path.c_str(), buffer.data(), buffer.size());
-  // Util.resolveSymlink returns null for every FileSystemException (not a
-  // link, missing, no access), and readlink(2) fails only in those ways.
+  // Util.resolveSymlink returns null for every FileSystemException, and Java
+  // turns every errno of readlink(2) into one (not a link, missing, no access).
   if (size < 0) return std::optional<std::string>{};
   return std::optional<std::string>{std::string(buffer.data(), static_cast<std::size_t>(size))};
 }
