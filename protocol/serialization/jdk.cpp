@@ -342,7 +342,7 @@ const JString* StringPool::get(Arena& arena, std::string_view utf8) {
 Result<Value> throwable(Arena& arena, const ThrowableSpec& spec, StringPool* pool) {
   const ClassDesc* d = spec.descriptor ? spec.descriptor : descriptor(spec.class_name);
   if (d == nullptr || !d->is_or_extends("java.lang.Throwable")) {
-    return std::unexpected(Error{ErrorCode::InvalidGraph, 0,
+    return Unexpected(Error{ErrorCode::InvalidGraph, 0,
                                  "no descriptor extending java.lang.Throwable for " + spec.class_name});
   }
   Object* o = make_object(arena, d);
@@ -380,7 +380,7 @@ Result<Value> throwable(Arena& arena, const ThrowableSpec& spec, StringPool* poo
          spec.suppressed.empty() ? empty_list(arena) : array_list(arena, spec.suppressed));
   for (const auto& [name, value] : spec.fields) {
     if (!o->set(name, value)) {
-      return std::unexpected(Error{ErrorCode::InvalidGraph, 0,
+      return Unexpected(Error{ErrorCode::InvalidGraph, 0,
                                    spec.class_name + " has no field " + name});
     }
   }

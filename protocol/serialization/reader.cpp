@@ -39,12 +39,12 @@ class Parser {
   Result<void> parse(Stream& stream) {
     if (size_ > kMaxInput) return fail(ErrorCode::BadLength, "input larger than 4 GiB");
     auto magic = u16();
-    if (!magic) return std::unexpected(magic.error());
+    if (!magic) return Unexpected(magic.error());
     if (*magic != kStreamMagic) {
       return fail_at(0, ErrorCode::BadMagic, fmt::format("expected AC ED, found {:04X}", *magic));
     }
     auto version = u16();
-    if (!version) return std::unexpected(version.error());
+    if (!version) return Unexpected(version.error());
     if (*version != kStreamVersion) {
       return fail_at(2, ErrorCode::BadVersion, fmt::format("expected 5, found {}", *version));
     }
@@ -61,10 +61,10 @@ class Parser {
   Error error_at(std::size_t offset, ErrorCode code, std::string message) const {
     return Error{code, offset, std::move(message)};
   }
-  std::unexpected<Error> fail_at(std::size_t offset, ErrorCode code, std::string message) const {
-    return std::unexpected(error_at(offset, code, std::move(message)));
+  Unexpected fail_at(std::size_t offset, ErrorCode code, std::string message) const {
+    return Unexpected(error_at(offset, code, std::move(message)));
   }
-  std::unexpected<Error> fail(ErrorCode code, std::string message) const {
+  Unexpected fail(ErrorCode code, std::string message) const {
     return fail_at(pos_, code, std::move(message));
   }
 
@@ -78,7 +78,7 @@ class Parser {
 
   template <class T>
   Result<T> be(std::string_view what) {
-    if (auto r = need(sizeof(T), what); !r) return std::unexpected(r.error());
+    if (auto r = need(sizeof(T), what); !r) return Unexpected(r.error());
     using U = std::make_unsigned_t<T>;
     U u = 0;
     for (std::size_t i = 0; i < sizeof(T); ++i) u = static_cast<U>((u << 8) | data_[pos_ + i]);
@@ -97,7 +97,7 @@ class Parser {
 
   // Modified UTF-8 bytes of length n at the current position, validated.
   Result<std::string_view> utf_bytes(std::size_t n, std::string_view what) {
-    if (auto r = need(n, what); !r) return std::unexpected(r.error());
+    if (auto r = need(n, what); !r) return Unexpected(r.error());
     std::string_view s(reinterpret_cast<const char*>(data_ + pos_), n);
     if (auto bad = mutf8::find_invalid(s)) {
       return fail_at(pos_ + *bad, ErrorCode::BadUtf, fmt::format("malformed byte in {}", what));
@@ -109,9 +109,9 @@ class Parser {
   // writeUTF form: u2 length + bytes, decoded to UTF-8 (names in descriptors).
   Result<std::string> utf(std::string_view what) {
     auto len = u16(what);
-    if (!len) return std::unexpected(len.error());
+    if (!len) return Unexpected(len.error());
     auto s = utf_bytes(*len, what);
-    if (!s) return std::unexpected(s.error());
+    if (!s) return Unexpected(s.error());
     return mutf8::to_utf8(*s);
   }
 
@@ -129,7 +129,7 @@ class Parser {
   Result<Value> reference() {
     const std::size_t at = pos_ - 1;
     auto h = i32("handle");
-    if (!h) return std::unexpected(h.error());
+    if (!h) return Unexpected(h.error());
     const std::int64_t index = static_cast<std::int64_t>(*h) - kBaseHandle;
     if (index < 0 || index >= static_cast<std::int64_t>(handles_.size())) {
       return fail_at(at, ErrorCode::BadHandle,
@@ -168,7 +168,7 @@ class Parser {
     if (b == static_cast<std::uint8_t>(Token::BlockData) ||
         b == static_cast<std::uint8_t>(Token::BlockDataLong)) {
       auto block = block_data();
-      if (!block) return std::unexpected(block.error());
+      if (!block) return Unexpected(block.error());
       out.emplace_back(std::move(*block));
       return {};
     }
@@ -177,7 +177,7 @@ class Parser {
       out.emplace_back(*v);
       return {};
     }
-    if (v.error().code != ErrorCode::WriteAborted) return std::unexpected(v.error());
+    if (v.error().code != ErrorCode::WriteAborted) return Unexpected(v.error());
     return aborted(start, v.error().offset, out);
   }
 
@@ -196,7 +196,7 @@ class Parser {
       if (e.code == ErrorCode::WriteAborted) {
         e = error_at(e.offset, ErrorCode::UnexpectedToken, "TC_EXCEPTION inside an exception");
       }
-      return std::unexpected(e);
+      return Unexpected(e);
     }
     if (ex->as_object() == nullptr) {
       return fail_at(exception_at, ErrorCode::UnexpectedToken,
@@ -216,16 +216,16 @@ class Parser {
     std::size_t len = 0;
     if (tc == static_cast<std::uint8_t>(Token::BlockData)) {
       auto n = u8("block data length");
-      if (!n) return std::unexpected(n.error());
+      if (!n) return Unexpected(n.error());
       len = *n;
     } else {
       auto n = i32("block data length");
-      if (!n) return std::unexpected(n.error());
+      if (!n) return Unexpected(n.error());
       if (*n < 0) return fail(ErrorCode::BadLength, fmt::format("negative block data length {}", *n));
       len = static_cast<std::size_t>(*n);
       block.long_header = len <= 0xFF;
     }
-    if (auto r = need(len, "block data"); !r) return std::unexpected(r.error());
+    if (auto r = need(len, "block data"); !r) return Unexpected(r.error());
     block.bytes.assign(data_ + pos_, data_ + pos_ + len);
     pos_ += len;
     return block;
@@ -238,7 +238,7 @@ class Parser {
     if (auto r = check_depth(); !r) return r;
     for (;;) {
       auto b = peek();
-      if (!b) return std::unexpected(b.error());
+      if (!b) return Unexpected(b.error());
       switch (static_cast<Token>(*b)) {
         case Token::EndBlockData:
           ++pos_;
@@ -246,13 +246,13 @@ class Parser {
         case Token::BlockData:
         case Token::BlockDataLong: {
           auto block = block_data();
-          if (!block) return std::unexpected(block.error());
+          if (!block) return Unexpected(block.error());
           out.emplace_back(std::move(*block));
           break;
         }
         default: {
           auto v = value();
-          if (!v) return std::unexpected(v.error());
+          if (!v) return Unexpected(v.error());
           out.emplace_back(*v);
         }
       }
@@ -263,9 +263,9 @@ class Parser {
 
   Result<Value> value() {
     DepthGuard guard(depth_);
-    if (auto r = check_depth(); !r) return std::unexpected(r.error());
+    if (auto r = check_depth(); !r) return Unexpected(r.error());
     auto b = peek();
-    if (!b) return std::unexpected(b.error());
+    if (!b) return Unexpected(b.error());
     const std::size_t at = pos_;
     ++pos_;
     switch (static_cast<Token>(*b)) {
@@ -281,7 +281,7 @@ class Parser {
       case Token::ProxyClassDesc: {
         pos_ = at;
         auto d = class_desc();
-        if (!d) return std::unexpected(d.error());
+        if (!d) return Unexpected(d.error());
         return Value(*d);
       }
       case Token::Exception:
@@ -298,7 +298,7 @@ class Parser {
     std::size_t len = 0;
     if (long_form) {
       auto n = i64("long string length");
-      if (!n) return std::unexpected(n.error());
+      if (!n) return Unexpected(n.error());
       if (*n < 0 || static_cast<std::uint64_t>(*n) > size_ - pos_) {
         return fail(ErrorCode::BadLength,
                     fmt::format("string length {} exceeds the {} bytes that remain", *n, size_ - pos_));
@@ -306,16 +306,16 @@ class Parser {
       len = static_cast<std::size_t>(*n);
     } else {
       auto n = u16("string length");
-      if (!n) return std::unexpected(n.error());
+      if (!n) return Unexpected(n.error());
       len = *n;
     }
     auto bytes = utf_bytes(len, "string");
-    if (!bytes) return std::unexpected(bytes.error());
+    if (!bytes) return Unexpected(bytes.error());
     JString* s = arena_.make_string(std::string(*bytes));
     s->long_form = long_form && len <= 0xFFFF;
     s->offset = static_cast<std::uint32_t>(at);
     auto h = new_handle(Value(static_cast<const JString*>(s)));
-    if (!h) return std::unexpected(h.error());
+    if (!h) return Unexpected(h.error());
     s->handle = *h;
     return Value(static_cast<const JString*>(s));
   }
@@ -323,9 +323,9 @@ class Parser {
   // classDesc position: TC_CLASSDESC, TC_PROXYCLASSDESC, TC_NULL or TC_REFERENCE.
   Result<const ClassDesc*> class_desc() {
     DepthGuard guard(depth_);
-    if (auto r = check_depth(); !r) return std::unexpected(r.error());
+    if (auto r = check_depth(); !r) return Unexpected(r.error());
     auto b = peek();
-    if (!b) return std::unexpected(b.error());
+    if (!b) return Unexpected(b.error());
     const std::size_t at = pos_;
     ++pos_;
     switch (static_cast<Token>(*b)) {
@@ -333,7 +333,7 @@ class Parser {
         return static_cast<const ClassDesc*>(nullptr);
       case Token::Reference: {
         auto v = reference();
-        if (!v) return std::unexpected(v.error());
+        if (!v) return Unexpected(v.error());
         if (const ClassDesc* d = v->as_class_desc()) return d;
         return fail_at(at, ErrorCode::BadHandle, "reference to a non-descriptor where a class descriptor was expected");
       }
@@ -349,32 +349,32 @@ class Parser {
     ClassDesc* d = arena_.make_class_desc();
     d->offset = static_cast<std::uint32_t>(at);
     auto name = utf("class name");
-    if (!name) return std::unexpected(name.error());
+    if (!name) return Unexpected(name.error());
     d->name = std::move(*name);
     auto svuid = i64("serialVersionUID");
-    if (!svuid) return std::unexpected(svuid.error());
+    if (!svuid) return Unexpected(svuid.error());
     d->svuid = *svuid;
     auto h = new_handle(Value(static_cast<const ClassDesc*>(d)));
-    if (!h) return std::unexpected(h.error());
+    if (!h) return Unexpected(h.error());
     d->handle = *h;
     auto flags = u8("class flags");
-    if (!flags) return std::unexpected(flags.error());
+    if (!flags) return Unexpected(flags.error());
     d->flags = *flags;
     if ((d->flags & kScSerializable) && (d->flags & kScExternalizable)) {
       return fail_at(pos_ - 1, ErrorCode::BadClassDesc,
                      fmt::format("{}: serializable and externalizable flags conflict", d->name));
     }
     auto count = u16("field count");
-    if (!count) return std::unexpected(count.error());
+    if (!count) return Unexpected(count.error());
     // Each field takes at least 3 bytes (type code and an empty name).
-    if (auto r = need(std::size_t{*count} * 3, "field list"); !r) return std::unexpected(r.error());
+    if (auto r = need(std::size_t{*count} * 3, "field list"); !r) return Unexpected(r.error());
     d->fields.reserve(*count);
     for (std::uint16_t i = 0; i < *count; ++i) {
-      if (auto r = field(*d); !r) return std::unexpected(r.error());
+      if (auto r = field(*d); !r) return Unexpected(r.error());
     }
-    if (auto r = annotation(*d); !r) return std::unexpected(r.error());
+    if (auto r = annotation(*d); !r) return Unexpected(r.error());
     auto super = class_desc();
-    if (!super) return std::unexpected(super.error());
+    if (!super) return Unexpected(super.error());
     d->super = *super;
     return d;
   }
@@ -382,7 +382,7 @@ class Parser {
   Result<void> field(ClassDesc& d) {
     const std::size_t at = pos_;
     auto type = u8("field type");
-    if (!type) return std::unexpected(type.error());
+    if (!type) return Unexpected(type.error());
     FieldDesc f;
     f.type = static_cast<char>(*type);
     switch (f.type) {
@@ -394,12 +394,12 @@ class Parser {
                        fmt::format("{}: invalid field type code 0x{:02X}", d.name, *type));
     }
     auto name = utf("field name");
-    if (!name) return std::unexpected(name.error());
+    if (!name) return Unexpected(name.error());
     f.name = std::move(*name);
     if (!f.is_primitive()) {
       const std::size_t sig_at = pos_;
       auto sig = value();
-      if (!sig) return std::unexpected(sig.error());
+      if (!sig) return Unexpected(sig.error());
       f.signature = sig->as_jstring();
       if (f.signature == nullptr) {
         return fail_at(sig_at, ErrorCode::BadClassDesc,
@@ -432,22 +432,22 @@ class Parser {
     d->proxy = true;
     d->offset = static_cast<std::uint32_t>(at);
     auto h = new_handle(Value(static_cast<const ClassDesc*>(d)));
-    if (!h) return std::unexpected(h.error());
+    if (!h) return Unexpected(h.error());
     d->handle = *h;
     auto count = i32("interface count");
-    if (!count) return std::unexpected(count.error());
+    if (!count) return Unexpected(count.error());
     if (*count < 0 || static_cast<std::size_t>(*count) * 2 > size_ - pos_) {
       return fail(ErrorCode::BadLength, fmt::format("interface count {} exceeds the input", *count));
     }
     d->interfaces.reserve(static_cast<std::size_t>(*count));
     for (std::int32_t i = 0; i < *count; ++i) {
       auto name = utf("interface name");
-      if (!name) return std::unexpected(name.error());
+      if (!name) return Unexpected(name.error());
       d->interfaces.push_back(std::move(*name));
     }
-    if (auto r = annotation(*d); !r) return std::unexpected(r.error());
+    if (auto r = annotation(*d); !r) return Unexpected(r.error());
     auto super = class_desc();
-    if (!super) return std::unexpected(super.error());
+    if (!super) return Unexpected(super.error());
     d->super = *super;
     return d;
   }
@@ -464,12 +464,12 @@ class Parser {
 
   Result<Value> object(std::size_t at) {
     auto desc = non_null_desc("object");
-    if (!desc) return std::unexpected(desc.error());
+    if (!desc) return Unexpected(desc.error());
     Object* o = arena_.make_object(*desc);
     o->offset = static_cast<std::uint32_t>(at);
     const Value self(static_cast<const Object*>(o));
     auto h = new_handle(self);
-    if (!h) return std::unexpected(h.error());
+    if (!h) return Unexpected(h.error());
     o->handle = *h;
 
     const ClassDesc* d = *desc;
@@ -480,7 +480,7 @@ class Parser {
                                 "cannot be parsed without the class",
                                 d->name));
       }
-      if (auto r = contents_until_end(o->external); !r) return std::unexpected(r.error());
+      if (auto r = contents_until_end(o->external); !r) return Unexpected(r.error());
       return self;
     }
 
@@ -492,7 +492,7 @@ class Parser {
     for (std::size_t i = 0; i < chain.size(); ++i) {
       ClassData& cd = o->classes[i];
       cd.desc = chain[chain.size() - 1 - i];
-      if (auto r = class_data(cd); !r) return std::unexpected(r.error());
+      if (auto r = class_data(cd); !r) return Unexpected(r.error());
     }
     return self;
   }
@@ -529,7 +529,7 @@ class Parser {
       if (auto r = need(d.primitive_bytes(), "primitive field values"); !r) return r;
       for (const FieldDesc& f : d.fields) {
         auto v = field_value(f);
-        if (!v) return std::unexpected(v.error());
+        if (!v) return Unexpected(v.error());
         cd.fields.push_back(*v);
       }
     }
@@ -565,7 +565,7 @@ class Parser {
 
   Result<Value> array(std::size_t at) {
     auto desc = non_null_desc("array");
-    if (!desc) return std::unexpected(desc.error());
+    if (!desc) return Unexpected(desc.error());
     const ClassDesc* d = *desc;
     if (d->name.size() < 2 || d->name.front() != '[') {
       return fail_at(at + 1, ErrorCode::BadClassDesc,
@@ -576,10 +576,10 @@ class Parser {
     a->element_type = d->name[1];
     const Value self(static_cast<const Array*>(a));
     auto h = new_handle(self);
-    if (!h) return std::unexpected(h.error());
+    if (!h) return Unexpected(h.error());
     a->handle = *h;
     auto len = i32("array length");
-    if (!len) return std::unexpected(len.error());
+    if (!len) return Unexpected(len.error());
     if (*len < 0) return fail(ErrorCode::BadLength, fmt::format("negative array length {}", *len));
     a->length = *len;
     const std::size_t n = static_cast<std::size_t>(*len);
@@ -592,7 +592,7 @@ class Parser {
       a->elements.reserve(n);
       for (std::size_t i = 0; i < n; ++i) {
         auto v = value();
-        if (!v) return std::unexpected(v.error());
+        if (!v) return Unexpected(v.error());
         a->elements.push_back(*v);
       }
       return self;
@@ -615,7 +615,7 @@ class Parser {
 
   Result<Value> enum_constant(std::size_t at) {
     auto desc = non_null_desc("enum constant");
-    if (!desc) return std::unexpected(desc.error());
+    if (!desc) return Unexpected(desc.error());
     if (!(*desc)->is_enum()) {
       return fail_at(at + 1, ErrorCode::BadClassDesc,
                      fmt::format("enum constant of non-enum class '{}'", (*desc)->name));
@@ -624,11 +624,11 @@ class Parser {
     e->offset = static_cast<std::uint32_t>(at);
     const Value self(static_cast<const EnumConstant*>(e));
     auto h = new_handle(self);
-    if (!h) return std::unexpected(h.error());
+    if (!h) return Unexpected(h.error());
     e->handle = *h;
     // ObjectInputStream.readEnum accepts only TC_STRING / TC_LONGSTRING here.
     auto b = peek();
-    if (!b) return std::unexpected(b.error());
+    if (!b) return Unexpected(b.error());
     const std::size_t name_at = pos_;
     if (*b != static_cast<std::uint8_t>(Token::String) &&
         *b != static_cast<std::uint8_t>(Token::LongString)) {
@@ -637,19 +637,19 @@ class Parser {
     }
     ++pos_;
     auto name = string(name_at, *b == static_cast<std::uint8_t>(Token::LongString));
-    if (!name) return std::unexpected(name.error());
+    if (!name) return Unexpected(name.error());
     e->name = name->as_jstring();
     return self;
   }
 
   Result<Value> class_object(std::size_t at) {
     auto desc = non_null_desc("class object");
-    if (!desc) return std::unexpected(desc.error());
+    if (!desc) return Unexpected(desc.error());
     ClassObject* c = arena_.make_class(*desc);
     c->offset = static_cast<std::uint32_t>(at);
     const Value self(static_cast<const ClassObject*>(c));
     auto h = new_handle(self);
-    if (!h) return std::unexpected(h.error());
+    if (!h) return Unexpected(h.error());
     c->handle = *h;
     return self;
   }
@@ -674,7 +674,7 @@ std::int32_t load_i32(const std::uint8_t* p) {
 Result<Stream> read_stream(std::span<const std::uint8_t> bytes, const ReaderOptions& options) {
   Stream stream;
   Parser parser(bytes, options, *stream.arena);
-  if (auto r = parser.parse(stream); !r) return std::unexpected(r.error());
+  if (auto r = parser.parse(stream); !r) return Unexpected(r.error());
   return stream;
 }
 

@@ -38,8 +38,8 @@ class WriterImpl {
     out_.insert(out_.end(), p, p + s.size());
   }
 
-  std::unexpected<Error> fail(std::string message) const {
-    return std::unexpected(Error{ErrorCode::InvalidGraph, out_.size(), std::move(message)});
+  Unexpected fail(std::string message) const {
+    return Unexpected(Error{ErrorCode::InvalidGraph, out_.size(), std::move(message)});
   }
 
   Result<void> utf(std::string_view utf8, std::string_view what) {
@@ -426,7 +426,7 @@ Result<void> Writer::write(const Content& content) {
 Result<std::vector<std::uint8_t>> write_stream(const Stream& stream, const WriterOptions& options) {
   Writer w(options);
   for (const Content& c : stream.contents) {
-    if (auto r = w.write(c); !r) return std::unexpected(r.error());
+    if (auto r = w.write(c); !r) return Unexpected(r.error());
   }
   return w.take();
 }
@@ -434,7 +434,7 @@ Result<std::vector<std::uint8_t>> write_stream(const Stream& stream, const Write
 Result<std::vector<std::uint8_t>> write_values(std::span<const Value> values, const WriterOptions& options) {
   Writer w(options);
   for (const Value& v : values) {
-    if (auto r = w.write(v); !r) return std::unexpected(r.error());
+    if (auto r = w.write(v); !r) return Unexpected(r.error());
   }
   return w.take();
 }
