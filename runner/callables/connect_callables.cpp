@@ -32,7 +32,7 @@ const Registration slave_version{"hudson.slaves.SlaveComputer$SlaveVersion", [](
   return ctx.reply(ser::jdk::string(ctx.arena(), daemon::kRemotingVersion));
 }};
 
-// NOTE: Kite only speaks WebSocket today; a JNLP4 transport must answer "JNLP4-connect".
+// NOTE: Kite only speaks WebSocket today. Over a JNLP4 transport this must return "JNLP4-connect".
 const Registration communication_protocol{"hudson.slaves.SlaveComputer$CommunicationProtocol",
                                           [](const Call&, Context& ctx) -> Result {
                                             return ctx.reply(ser::jdk::string(ctx.arena(), "WebSocket"));

@@ -1,6 +1,6 @@
 // The default node monitors: architecture, clock difference, disk space,
-// temporary space, swap space and response time. Each answer has the exact
-// class the monitor's controller side casts to.
+// temporary space, swap space and response time. Each return value has the
+// exact class the monitor's controller side casts to.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/utsname.h>
@@ -26,7 +26,7 @@ struct MonitorDescriptors {
         arena, {"hudson.model.Slave$GetClockDifference3", -6655128034486338777LL, ser::kScSerializable,
                 {{'J', "remoteTime", ""}, {'J', "startTime", ""}}, nullptr});
     // DiskSpace's superclasses (MonitorOfflineCause, OfflineCause) declare no
-    // serialVersionUID, so the chain stops here; the controller then leaves
+    // serialVersionUID, so the chain stops here. The controller then leaves
     // OfflineCause.timestamp at 0, which nothing reads for a monitor value.
     disk_space = ser::make_class_desc(
         arena, {"hudson.node_monitors.DiskSpaceMonitorDescriptor$DiskSpace", 2, ser::kScSerializable,
@@ -68,7 +68,7 @@ const Registration get_arch{"hudson.node_monitors.ArchitectureMonitor$GetArchTas
 }};
 
 // GetClockDifference1 reaches the agent as GetClockDifference2 (writeReplace);
-// the answer echoes startTime with the agent's clock.
+// the response echoes startTime with the agent's clock.
 const Registration clock_difference{"hudson.model.Slave$GetClockDifference2", [](const Call& call, Context& ctx) -> Result {
   auto start = long_field(call.callable, "startTime");
   if (!start) return Context::fail("Slave$GetClockDifference2 without startTime");
@@ -78,8 +78,8 @@ const Registration clock_difference{"hudson.model.Slave$GetClockDifference2", []
   return ctx.reply(static_cast<const ser::Object*>(o));
 }};
 
-// DiskSpace for `path`, or null when the usable space is 0, as Jenkins'
-// GetUsableSpace answers; File.getUsableSpace() is 0 for a missing path too.
+// DiskSpace for `path`, or null when the usable space is 0 as in Jenkins'
+// GetUsableSpace. File.getUsableSpace() is 0 for a missing path too.
 Result disk_space(const std::filesystem::path& path, Context& ctx) {
   std::error_code ec;
   std::filesystem::path canonical = std::filesystem::canonical(path, ec);

@@ -1,6 +1,6 @@
 // One channel per connection: the daemon hands over a transport, the session
 // runs a Channel with the registry's callables until the channel ends, and
-// tells the daemon whether to reconnect.
+// returns to the daemon whether to reconnect.
 #include <spdlog/spdlog.h>
 
 #include "protocol/channel/channel.hpp"

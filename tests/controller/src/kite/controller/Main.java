@@ -72,6 +72,7 @@ public final class Main {
                 case "badframe" -> m.badframe();
                 case "bench" -> m.bench();
                 case "idle-bench" -> m.idleBench();
+                case "online-bench" -> m.onlineBench();
                 default -> {
                     System.err.println("unknown scenario " + o.scenario + "\n" + Options.USAGE);
                     System.exit(2);
@@ -149,14 +150,18 @@ public final class Main {
 
     /** Pings the agent every ping interval for {@code seconds}, like the controller's PingThread. */
     private void idle(ControllerChannel ch, int seconds) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        long start = System.nanoTime();
+        long duration = TimeUnit.SECONDS.toNanos(seconds);
         int pings = 0;
-        while (System.nanoTime() < end) {
+        while (System.nanoTime() - start < duration) {
             ControllerChannel.Outcome r = ch.call(new PingThread.Ping(), o.agentPingTimeout * 1000L + 5000);
             if (r.failed() || r.value() != null) {
                 Report.fail("agent answered ping " + pings + " with " + (r.failed() ? r.raw() : r.value()));
             }
             pings++;
+            if (seconds == Integer.MAX_VALUE && pings % 60 == 0) {
+                Report.info("still online after " + pings + " pings");
+            }
             if (ch.ended().isDone()) {
                 Report.fail("agent went away while idle: " + ch.ended().get());
                 return;
@@ -336,6 +341,30 @@ public final class Main {
         ch.close();
     }
 
+    /**
+     * Takes {@code --rounds} agent processes online one after the other; for each prints
+     * "BENCH online <epoch microseconds>" once every connect-time callable was answered, then
+     * waits for that agent to disconnect.
+     */
+    private void onlineBench() throws Exception {
+        Report.verbose = false;
+        for (int i = 0; i < Math.max(1, o.benchRounds); i++) {
+            cookie = HexFormat.of().formatHex(new SecureRandom().generateSeed(32));
+            connections = 0;
+            ControllerChannel ch = accept();
+            if (ch == null) {
+                return;
+            }
+            ConnectSequence seq = new ConnectSequence(ch, o);
+            seq.goOnline();
+            java.time.Instant now = java.time.Instant.now();
+            System.out.println("BENCH online " + (now.getEpochSecond() * 1_000_000L + now.getNano() / 1000));
+            System.out.flush();
+            ch.awaitEnd(30_000);
+            ch.close();
+        }
+    }
+
     /** Idle with pings and frequent monitor rounds for {@code --idle-seconds}, for the RSS bench. */
     private void idleBench() throws Exception {
         ControllerChannel ch = accept();
@@ -345,17 +374,20 @@ public final class Main {
         ConnectSequence seq = new ConnectSequence(ch, o);
         seq.goOnline();
         Report.verbose = false;
-        ResponseTimeMonitor.Data data = null;
+        ResponseTimeMonitor.Data data = seq.monitors(null);
+        System.out.println("BENCH online");
+        System.out.flush();
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.idleSeconds);
         int rounds = 0;
         while (System.nanoTime() < end) {
             data = seq.monitors(data);
             ch.call(new PingThread.Ping(), 10_000);
             rounds++;
-            System.out.println("BENCH idle round " + rounds);
             Thread.sleep(o.pingIntervalSeconds * 1000L);
         }
         System.out.println("BENCH idle rounds=" + rounds + " agent_pings=" + ch.agentPings.get());
+        System.out.flush();
+        Thread.sleep(1000);
         ch.closeOrderly(10_000);
         ch.close();
     }
