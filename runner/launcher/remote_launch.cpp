@@ -2,11 +2,32 @@
 
 #include <unistd.h>
 
+#include <mutex>
+
 #include <spdlog/spdlog.h>
 
 #include "runner/launcher/command_line.hpp"
 
 namespace kite::launcher {
+namespace {
+
+struct Adjusters {
+  std::mutex mutex;
+  std::vector<LaunchAdjuster> list;
+};
+
+Adjusters& adjusters() {
+  static Adjusters instance;
+  return instance;
+}
+
+}  // namespace
+
+void add_launch_adjuster(LaunchAdjuster adjuster) {
+  auto& all = adjusters();
+  std::lock_guard lock(all.mutex);
+  all.list.push_back(std::move(adjuster));
+}
 
 std::expected<PreparedLaunch, Error> prepare_launch(const RemoteLaunchRequest& request, const EnvVars& agent_env) {
   if (request.filter_rule_count > 0) {
@@ -31,6 +52,10 @@ std::expected<PreparedLaunch, Error> prepare_launch(const RemoteLaunchRequest& r
   for (const auto& argument : request.cmd) prepared.spawn.argv.push_back(job_env.expand(argument));
   prepared.spawn.environment = job_env.to_assignments();
   prepared.spawn.work_dir = request.work_dir;
+
+  auto& all = adjusters();
+  std::lock_guard lock(all.mutex);
+  for (const auto& adjust : all.list) adjust(request, prepared.spawn);
   return prepared;
 }
 

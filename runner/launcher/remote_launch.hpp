@@ -3,6 +3,7 @@
 #pragma once
 
 #include <expected>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,9 +34,16 @@ struct PreparedLaunch {
   std::optional<std::string> command_line;   // "[ws] $ ..." line unless quiet
 };
 
+// Changes a prepared launch before it starts (the durable-task part marks its
+// wrapper detached this way, keeping its logic out of the launcher).
+using LaunchAdjuster = std::function<void(const RemoteLaunchRequest& request, SpawnRequest& spawn)>;
+
+// Adds an adjuster for every later prepare_launch; safe during static initialization.
+void add_launch_adjuster(LaunchAdjuster adjuster);
+
 // Builds the child environment (agent environment overridden by env with
 // overrideExpandingAll), expands $VAR in each cmd element against it, and
-// formats the command line with masks.
+// formats the command line with masks, then runs the adjusters.
 std::expected<PreparedLaunch, Error> prepare_launch(const RemoteLaunchRequest& request, const EnvVars& agent_env);
 
 // The environment Kite started with (Jenkins' EnvVars.masterEnvVars on an agent).

@@ -1,0 +1,112 @@
+#include "runner/durable/watcher.hpp"
+
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+namespace kite::durable {
+namespace {
+
+// Forwards to the listener and remembers whether the last byte was '\n'.
+class TrackingSink final : public ByteSink {
+ public:
+  TrackingSink(ByteSink& inner, bool& at_line_start) : inner_(inner), at_line_start_(at_line_start) {}
+  std::expected<void, Error> write(std::string_view bytes) override {
+    auto written = inner_.write(bytes);
+    if (written && !bytes.empty()) at_line_start_ = bytes.back() == '\n';
+    return written;
+  }
+
+ private:
+  ByteSink& inner_;
+  bool& at_line_start_;
+};
+
+}  // namespace
+
+Watcher::Watcher(WatchTarget target, std::shared_ptr<ByteSink> listener, ExitReporter report_exit)
+    : target_(std::move(target)), listener_(std::move(listener)), report_exit_(std::move(report_exit)) {}
+
+std::expected<Watcher::State, Error> Watcher::check_once() {
+  const auto& dir = target_.control_dir;
+  // The status is read before the log, in case the process is just now finishing.
+  auto status = status_check(dir / "jenkins-result.txt");
+  if (!status) return std::unexpected(status.error());
+
+  if (!last_location_) {
+    auto stored = read_last_location(dir / "last-location.txt");
+    if (!stored) return std::unexpected(stored.error());
+    last_location_ = stored->value_or(0);
+  }
+
+  std::error_code ec;
+  const auto length = std::filesystem::file_size(dir / "jenkins-log.txt", ec);
+  if (!ec && length > *last_location_) {
+    TrackingSink tracking(*listener_, at_line_start_);
+    // NOTE: a charset other than UTF-8 is not transcoded here; the bytes go out as written.
+    auto new_location = copy_to_end(dir / "jenkins-log.txt", *last_location_, tracking);
+    if (!new_location) return std::unexpected(new_location.error());
+    auto saved = write_last_location(dir / "last-location.txt", *new_location);
+    if (!saved) return std::unexpected(saved.error());
+    last_location_ = *new_location;
+  }
+
+  if (*status) {
+    auto finished = finish(**status);
+    if (!finished) return std::unexpected(finished.error());
+    return State::kFinished;
+  }
+  if (!std::filesystem::is_directory(dir, ec)) {
+    spdlog::warn("durable: giving up on watching nonexistent {}", dir.string());
+    std::filesystem::remove_all(dir, ec);
+    return State::kGaveUp;
+  }
+  return State::kRunning;
+}
+
+std::expected<void, Error> Watcher::finish(std::int32_t status) {
+  const auto& dir = target_.control_dir;
+  std::optional<std::string> output;
+  std::error_code ec;
+  if (std::filesystem::exists(dir / "output.txt", ec)) {
+    auto data = get_output(dir / "output.txt", target_.charset);
+    if (!data) return std::unexpected(data.error());
+    output = std::move(*data);
+  }
+
+  // Handler.exited closes the listener's logger: NewlineSafeTaskListener ends
+  // an unterminated last line and flushes, without closing the stream itself.
+  if (!at_line_start_) {
+    auto written = listener_->write("\n");
+    if (!written) return std::unexpected(written.error());
+    at_line_start_ = true;
+  }
+  if (auto flushed = listener_->flush(); !flushed) return std::unexpected(flushed.error());
+
+  spdlog::info("durable: {} exited with status {}", dir.string(), status);
+  auto reported = report_exit_(status, std::move(output));
+  if (!reported) return std::unexpected(reported.error());
+  std::filesystem::remove_all(dir, ec);
+  if (ec) spdlog::warn("durable: cannot delete {}: {}", dir.string(), ec.message());
+  return {};
+}
+
+void Watcher::start(std::shared_ptr<Watcher> watcher, std::shared_ptr<std::atomic<bool>> stop) {
+  std::thread([watcher, stop] {
+    spdlog::info("durable: watching {}", watcher->target_.control_dir.string());
+    while (!stop->load()) {
+      auto state = watcher->check_once();
+      if (!state) {
+        // As in Jenkins: the listener is probably gone with the channel; a
+        // new StartWatching after reconnection resumes from last-location.txt.
+        spdlog::warn("durable: giving up on watching {}: {}", watcher->target_.control_dir.string(),
+                     state.error().message);
+        return;
+      }
+      if (*state != State::kRunning) return;
+      std::this_thread::sleep_for(kWatchInterval);
+    }
+  }).detach();
+}
+
+}  // namespace kite::durable
