@@ -130,7 +130,7 @@ int agent(std::span<const std::string_view> args) {
     if (!built) return fail(built.error());
     config = std::move(*built);
 
-    // As agent.jar does, log into <workDir>/<internalDir>/logs unless -agentLog says otherwise.
+    // As agent.jar does, log into <workDir>/<internalDir>/logs unless -agentLog names another file.
     const daemon::NodeConfig& node = config.nodes.front();
     if (!node.work_dir.empty()) {
       auto layout = daemon::initialize_work_dir(node.work_dir, node.internal_dir, node.fail_if_work_dir_missing);

@@ -212,7 +212,7 @@ ConnectError classify_refusal(const WebSocketConnectOptions& options, const Pars
                                 options.node_name, html ? ", or a proxy in front of it denied access" : "");
   } else if (status == 400 && !html) {
     error.failure = ConnectFailure::kRefused;
-    error.message = fmt::format("the controller refused agent '{}' (HTTP 400): {}", options.node_name,
+    error.message = fmt::format("the controller rejected agent '{}' (HTTP 400): {}", options.node_name,
                                 body.empty() ? std::string("no reason given") : summarize_body(body));
   } else if (status == 404) {
     error.failure = ConnectFailure::kNotFound;

@@ -51,14 +51,14 @@ struct WebSocketConnectOptions {
   std::string log_name;        // node name for log lines
 };
 
-// What the controller's 101 response carried.
+// Header values from the controller's 101 response.
 struct HandshakeInfo {
   std::uint64_t controller_capability = 0;
   std::string cookie;
   std::string minimum_version;  // empty when absent
 };
 
-// Why an upgrade failed, sorted by what the daemon should do about it.
+// Cause of a failed upgrade, grouped by how the daemon retries it.
 enum class ConnectFailure {
   kNetwork,        // transient: retry with back-off
   kTls,            // certificate problem: configuration

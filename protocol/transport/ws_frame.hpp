@@ -49,7 +49,7 @@ struct ProtocolError {
   std::string message;
 };
 
-// What the reader found in the stream, in order.
+// One item decoded from the server stream.
 struct Event {
   enum class Kind { kBinaryData, kMessageEnd, kPing, kPong, kClose };
   Kind kind = Kind::kMessageEnd;
@@ -60,8 +60,8 @@ struct Event {
 
 // Incremental reader of server frames. Payload bytes of binary messages are
 // passed on as they arrive (one event per frame), so a message is never
-// buffered whole; `max_message` bounds the size of one (possibly fragmented)
-// message and `max_frame` the payload of one frame, which is buffered.
+// buffered whole. `max_message` bounds one (possibly fragmented) message, and
+// `max_frame` bounds the payload of one frame, which is buffered.
 class FrameReader {
  public:
   FrameReader(std::size_t max_frame, std::size_t max_message) : max_frame_(max_frame), max_message_(max_message) {}

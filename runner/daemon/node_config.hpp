@@ -1,4 +1,4 @@
-// What the daemon runs: one or more nodes, each its own connection to a
+// Daemon configuration: one or more nodes, each its own connection to a
 // controller, from the command line (one node) or a JSON file (several).
 #pragma once
 

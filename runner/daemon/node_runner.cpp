@@ -109,20 +109,20 @@ transport::WebSocketConnectOptions NodeRunner::connect_options() const {
   return options;
 }
 
-bool NodeRunner::probe_until_ready() {
+int NodeRunner::probe_until_ready() {
   milliseconds delay{0};
   transport::NetOptions net = connect_options().net;
   for (unsigned attempt = 1;; ++attempt) {
-    if (delay.count() > 0 && !wait_for(delay)) return false;
-    if (stop_requested_) return false;
+    if (delay.count() > 0 && !wait_for(delay)) return kExitOk;
+    if (stop_requested_) return kExitOk;
     auto ready = transport::probe_controller(config_.url, net);
-    if (ready) return true;
+    if (ready) return kReady;
     const bool slow = ready.error().failure == transport::ConnectFailure::kTls ||
                       ready.error().failure == transport::ConnectFailure::kProxy;
     if (slow) {
       if (config_.no_reconnect) {
         log_->error("controller {} is not reachable: {}", config_.url, ready.error().message);
-        return false;
+        return kExitConfiguration;
       }
       delay = uniform(policy_.config_error_min, policy_.config_error_max);
     } else {
@@ -148,7 +148,7 @@ int NodeRunner::run() {
   unsigned failures = 0;
   unsigned connections = 0;
   while (!stop_requested_) {
-    if (!probe_until_ready()) return stop_requested_ ? kExitOk : kExitFailure;
+    if (const int status = probe_until_ready(); status != kReady) return status;
 
     log_->info("connecting to {}wsagents/{}", config_.url, cookie_.empty() ? "" : " (resending the connection cookie)");
     auto connection = transport::connect_websocket(connect_options());
@@ -168,7 +168,7 @@ int NodeRunner::run() {
       continue;
     }
 
-    // Remember the cookie for the next connection; agent.jar forgets it when
+    // Remember the cookie for the next connection; agent.jar drops it when
     // the controller sends none.
     cookie_ = connection->handshake.cookie;
     ConnectionInfo info;

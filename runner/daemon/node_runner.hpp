@@ -49,7 +49,9 @@ class NodeRunner {
 
  private:
   bool wait_for(std::chrono::milliseconds delay);  // false when stopped
-  bool probe_until_ready();
+  // Returns kReady once GET <url>login returns 200, or else an exit status.
+  static constexpr int kReady = -1;
+  int probe_until_ready();
   transport::WebSocketConnectOptions connect_options() const;
 
   NodeConfig config_;

@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "runner/daemon/logging.hpp"
+
 namespace kite::daemon {
 
 namespace {
@@ -20,12 +22,12 @@ class DiagnosticSessionFactory final : public SessionFactory {
     bool closed = false;
     std::uint64_t count = 0;
     std::weak_ptr<transport::CommandTransport> weak = transport;
-    const std::string node = info.node_name;
+    const auto log = node_logger(info.node_name);
 
     transport::CommandTransport::Callbacks callbacks;
     callbacks.on_command = [&, weak](std::vector<std::byte> command) {
       ++count;
-      spdlog::debug("[{}] command {}: {} bytes", node, count, command.size());
+      log->debug("command {}: {} bytes", count, command.size());
       if (!echo_) return;
       if (auto live = weak.lock()) live->send_command(command);
     };
@@ -38,7 +40,7 @@ class DiagnosticSessionFactory final : public SessionFactory {
 
     std::unique_lock lock(mutex);
     closed_cv.wait(lock, [&] { return closed; });
-    spdlog::info("[{}] session saw {} commands", node, count);
+    log->info("session saw {} commands", count);
     return stop_requested.load() ? SessionEnd::kStopRequested : SessionEnd::kTransportClosed;
   }
 

@@ -155,7 +155,7 @@ const scenarios = {
   async refusals(kite) {
     const cases = [
       { respond: (s) => lib.rawResponse(s, 400, 'Bad Request', 'agent-1 is already connected to this controller. Rejecting this connection.'),
-        expect: /refused agent 'agent-1' \(HTTP 400\): agent-1 is already connected to this controller/, name: '400 shows the controller text' },
+        expect: /rejected agent 'agent-1' \(HTTP 400\): agent-1 is already connected to this controller/, name: '400 shows the controller text' },
       { respond: (s) => lib.rawResponse(s, 400, 'Bad Request', 'no such agent'), expect: /HTTP 400\): no such agent/, name: '400 unknown agent' },
       { respond: (s) => lib.rawResponse(s, 403, 'Forbidden', ''), expect: /rejected the secret of agent 'agent-1' \(HTTP 403/, name: '403 names the secret' },
       { respond: (s) => lib.rawResponse(s, 404, 'Not Found', 'nope'), expect: /no WebSocket agent endpoint .* \(HTTP 404\)/, name: '404 names the endpoint' },
