@@ -65,7 +65,8 @@ public final class Main {
         Report.info("test controller listening on http://127.0.0.1:" + m.server.port() + "/ (scenario " + o.scenario + ")");
         try {
             switch (o.scenario) {
-                case "connect", "demo" -> m.connect(o.scenario.equals("demo"));
+                case "connect" -> m.connect();
+                case "demo" -> m.demo();
                 case "unknown" -> m.unknown();
                 case "vanish" -> m.vanish();
                 case "noping" -> m.noping();
@@ -124,7 +125,40 @@ public final class Main {
         return ch;
     }
 
-    private void connect(boolean demo) throws Exception {
+    /**
+     * Serves agents until interrupted: each connection goes online, answers the monitors, then
+     * idles with pings (and a monitor round every 60 pings) until the agent disconnects.
+     */
+    private void demo() throws Exception {
+        o.acceptTimeoutSeconds = 24 * 3600;
+        while (true) {
+            ControllerChannel ch = accept();
+            if (ch == null) {
+                continue;
+            }
+            try {
+                ConnectSequence seq = new ConnectSequence(ch, o);
+                seq.goOnline();
+                Report.info("node " + o.node + " is online");
+                ResponseTimeMonitor.Data data = seq.monitors(null);
+                Report.info("monitors answered; pinging every " + o.pingIntervalSeconds + " s (Ctrl-C to stop)");
+                for (int pings = 1; !ch.ended().isDone(); pings++) {
+                    ch.call(new PingThread.Ping(), o.agentPingTimeout * 1000L + 5000);
+                    if (pings % 60 == 0) {
+                        data = seq.monitors(data);
+                        Report.info("still online after " + pings + " pings; monitors answered again");
+                    }
+                    Thread.sleep(o.pingIntervalSeconds * 1000L);
+                }
+            } catch (Exception e) {
+                Report.info("agent disconnected: " + e);
+            }
+            Report.info("waiting for the agent to reconnect");
+            ch.close();
+        }
+    }
+
+    private void connect() throws Exception {
         ControllerChannel ch = accept();
         if (ch == null) {
             return;
@@ -137,7 +171,7 @@ public final class Main {
         seq.onDemand();
         ResponseTimeMonitor.Data data = seq.monitors(null);
         Report.info("monitors answered");
-        idle(ch, demo ? Integer.MAX_VALUE : o.idleSeconds);
+        idle(ch, o.idleSeconds);
         seq.monitors(data);
         int expected = Math.max(1, o.idleSeconds / Math.max(1, o.agentPingInterval) - 2);
         Report.check(ch.agentPings.get() >= expected,
@@ -159,9 +193,6 @@ public final class Main {
                 Report.fail("agent answered ping " + pings + " with " + (r.failed() ? r.raw() : r.value()));
             }
             pings++;
-            if (seconds == Integer.MAX_VALUE && pings % 60 == 0) {
-                Report.info("still online after " + pings + " pings");
-            }
             if (ch.ended().isDone()) {
                 Report.fail("agent went away while idle: " + ch.ended().get());
                 return;
