@@ -79,6 +79,11 @@ std::expected<std::string, std::string> base64_decode(std::string_view text) {
       v[k] = decode_char(c);
       if (v[k] < 0) return std::unexpected(fmt::format("invalid base64 character at offset {}", i + k));
     }
+    // Reject non-zero unused bits before the padding (RFC 4648 section 3.5),
+    // so every accepted text is the canonical encoding of its bytes.
+    if ((padding == 2 && (v[1] & 0x0f) != 0) || (padding == 1 && (v[2] & 0x03) != 0)) {
+      return std::unexpected(fmt::format("non-canonical base64 padding at offset {}", i));
+    }
     const unsigned bits = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
     out += static_cast<char>((bits >> 16) & 0xff);
     if (padding < 2) out += static_cast<char>((bits >> 8) & 0xff);

@@ -40,6 +40,8 @@ TEST_CASE("base64 round trip and padding") {
   CHECK(base64_encode("fo") == "Zm8=");
   CHECK_FALSE(base64_decode("Zm9=v"));
   CHECK_FALSE(base64_decode("Z=9v"));
+  CHECK_FALSE(base64_decode("Zh=="));  // non-zero bits under the padding
+  CHECK_FALSE(base64_decode("Zm9="));
 }
 
 TEST_CASE("remoting versions compare like Jenkins VersionNumber") {

@@ -318,6 +318,52 @@ const scenarios = {
     ctl.server.close();
   },
 
+  // Two nodes from a JSON file in one process; SIGHUP reopens the log file.
+  async config(kite) {
+    const seen = [];
+    const sockets = [];
+    const ctl = await lib.startController({
+      WebSocket,
+      onUpgrade: async (req, socket, head, wss) => {
+        seen.push(req.headers);
+        sockets.push(await lib.acceptJenkins(wss, req, socket, head));
+      },
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kite-config-'));
+    fs.writeFileSync(path.join(dir, 'one.secret'), `${lib.SECRET}\n`, { mode: 0o600 });
+    const logFile = path.join(dir, 'kite.log');
+    fs.writeFileSync(path.join(dir, 'kite.json'), JSON.stringify({
+      logFile,
+      session: 'echo',
+      nodes: [
+        { url: ctl.url, name: 'node-one', secretFile: path.join(dir, 'one.secret'), workDir: path.join(dir, 'w1') },
+        { url: ctl.url, name: 'node-two', secretEnv: 'KITE_TEST_SECRET_TWO', labels: ['linux'] },
+      ],
+    }));
+    const agent = new Kite(kite, ['--config', path.join(dir, 'kite.json')], { KITE_TEST_SECRET_TWO: 'second-secret' });
+    await agent.waitFor(/\[node-one\] online/);
+    await agent.waitFor(/\[node-two\] online/);
+    const byName = Object.fromEntries(seen.map((h) => [h['node-name'], h['secret-key']]));
+    check(byName['node-one'] === lib.SECRET, 'node-one uses the secret from its secretFile');
+    check(byName['node-two'] === 'second-secret', 'node-two uses the secret from its secretEnv variable');
+    check(fs.statSync(path.join(dir, 'w1', 'remoting', 'logs')).isDirectory(), 'node-one gets its work directory');
+
+    // logrotate: move the file away, send SIGHUP, the log continues in a new file.
+    fs.renameSync(logFile, `${logFile}.1`);
+    agent.child.kill('SIGHUP');
+    await agent.waitFor(/SIGHUP: log file reopened/);
+    await sleep(200);
+    check(fs.existsSync(logFile) && fs.readFileSync(logFile, 'utf8').includes('SIGHUP: log file reopened'), 'SIGHUP reopens the log file');
+    check(fs.readFileSync(`${logFile}.1`, 'utf8').includes('[node-one] online'), 'the rotated file keeps the earlier lines');
+
+    const closes = sockets.map((ws) => new Promise((resolve) => ws.once('close', (code) => resolve(code))));
+    const exit = await agent.stop();
+    check(exit.code === 0, 'SIGTERM stops the daemon with status 0');
+    check((await Promise.all(closes)).every((code) => code === 1000), 'both connections get a close frame with 1000');
+    ctl.server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  },
+
   // The inbound-agent image's environment and positional arguments.
   async environment(kite) {
     const seen = [];
