@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "runner/commands.hpp"
@@ -125,11 +126,22 @@ void pump_output(sb::Step& step, sb::UniqueFd out, sb::UniqueFd err) {
   }
 }
 
+// Sends Kite's own log lines to stderr, so they never mix with the step's
+// stdout, and keeps only those at `level` or above.
+void log_to_stderr(spdlog::level::level_enum level) {
+  auto logger = spdlog::stderr_logger_mt("kite-sandbox-cli");
+  logger->set_level(level);
+  spdlog::set_default_logger(logger);
+}
+
 }  // namespace
 
 int exec(std::span<const std::string_view> args) {
   auto options = parse_exec(args);
   if (!options) return 2;
+  // Launch failures and the unconfined warning are printed below; the
+  // probe's findings are what `kite check` is for.
+  log_to_stderr(spdlog::level::err);
 
   auto config = options->config.empty() ? sb::parse_config(nlohmann::json()) : sb::load_config_file(options->config);
   if (!config) {
@@ -216,6 +228,7 @@ int check(std::span<const std::string_view> args) {
     std::fputs("usage: kite check\n  prints what the kernel allows the sandbox to do, one line per finding with its fix\n", stderr);
     return 2;
   }
+  log_to_stderr(spdlog::level::off);  // the findings are printed below, once
   const sb::ProbeResult result = sb::probe();
   for (const auto& finding : result.findings) std::printf("%s\n", sb::format_finding(finding).c_str());
   std::printf("summary: steps %s be confined%s\n", result.can_confine ? "can" : "cannot",

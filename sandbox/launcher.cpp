@@ -141,6 +141,13 @@ void finish_status(StepState& st, ExitStatus s) {
     (void)cgroup2::remove(*st.cgroup);
     st.cgroup.reset();
   }
+  if (!st.confined && !st.status_file.empty()) {
+    // Confined steps get this line from their init; unconfined ones from here,
+    // so only while this Kite lives.
+    std::ofstream out(st.status_file, std::ios::trunc);
+    if (s.signal) out << "signal " << s.signal << "\n";
+    else out << "exit " << s.code << "\n";
+  }
   spdlog::info("sandbox: step {} [{}] ended: {}", st.pid, st.label, s.describe());
   st.finished = s;
 }

@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -75,6 +76,11 @@ std::expected<std::shared_ptr<const Program>, Error> build(const SeccompPolicy& 
     if (rc != 0 && rc != -EEXIST) return std::unexpected(Error{"seccomp_arch_add", fmt::format("0x{:x}", arch), -rc});
   }
 #endif
+  // A binary tree over syscall numbers instead of a linear list: fewer BPF
+  // instructions run for each allowed call (libseccomp 2.5+).
+  if (const int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2); rc != 0) {
+    spdlog::debug("sandbox: seccomp binary tree optimization unavailable: {}", std::strerror(-rc));
+  }
   const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
 
   for (const char* name : kAlwaysRejected) {
