@@ -3,10 +3,12 @@
 // controller would read comes out.
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <filesystem>
 
 #include "protocol/channel/channel.hpp"
 #include "runner/callables/registry.hpp"
+#include "runner/filepath/archive.hpp"
 #include "tests/channel/channel_test_support.hpp"
 #include "tests/channel/loopback_transport.hpp"
 #include "test_support.hpp"
@@ -157,4 +159,185 @@ TEST_CASE("FilePath callables raise the Java exceptions", "[filepath][callables]
   auto unsupported = f.act(arena, filter, dir.path());
   REQUIRE(unsupported.exception);
   CHECK_THAT(unsupported.exception_message(), Catch::Contains("org.example.MyFilter"));
+}
+
+namespace {
+
+ser::Value tar_compression(ser::Arena& arena, const char* constant) {
+  ser::ClassDesc* desc = ser::make_enum_desc(arena, "hudson.FilePath$TarCompression");
+  return static_cast<const ser::EnumConstant*>(ser::make_enum_constant(arena, desc, constant));
+}
+
+ser::Object* glob_scanner(ser::Arena& arena, const char* includes) {
+  auto* base = ser::make_class_desc(arena, ser::ClassSpec{"hudson.util.DirScanner", 1, ser::kScSerializable, {}, nullptr});
+  auto* desc = ser::make_class_desc(
+      arena, ser::ClassSpec{"hudson.util.DirScanner$Glob", 1, ser::kScSerializable,
+                            {{'Z', "useDefaultExcludes", ""},
+                             {'L', "excludes", "Ljava/lang/String;"},
+                             {'L', "includes", "Ljava/lang/String;"},
+                             {'[', "openOptions", "[Ljava/nio/file/OpenOption;"}},
+                            base});
+  ser::Object* scanner = ser::make_object(arena, desc);
+  scanner->set("includes", ser::jdk::string(arena, includes));
+  scanner->set("useDefaultExcludes", true);
+  return scanner;
+}
+
+ser::Object* with_custom_data(ser::Arena& arena, const std::string& class_name, ser::BlockData block) {
+  auto* desc = ser::make_class_desc(
+      arena, ser::ClassSpec{class_name, 1, static_cast<std::uint8_t>(ser::kScSerializable | ser::kScWriteMethod), {},
+                            nullptr});
+  ser::Object* object = ser::make_object(arena, desc);
+  object->class_data(class_name)->custom.emplace_back(std::move(block));
+  return object;
+}
+
+}  // namespace
+
+TEST_CASE("Archive callable streams a tar gz", "[filepath][callables]") {
+  Fixture f;
+  TempDir dir;
+  ser::Arena arena;
+  write_file(dir / "ws/a/one.txt", "one");
+  write_file(dir / "ws/two.log", "two");
+
+  ser::Object* factory = callable_object(arena, "hudson.util.io.ArchiverFactory$TarArchiverFactory",
+                                         {{'L', "method", "Lhudson/FilePath$TarCompression;"}});
+  factory->set("method", tar_compression(arena, "GZIP"));
+  ser::Object* archive = callable_object(arena, "hudson.FilePath$Archive",
+                                         {{'L', "factory", "Lhudson/util/io/ArchiverFactory;"},
+                                          {'[', "openOptions", "[Ljava/nio/file/OpenOption;"},
+                                          {'L', "out", "Ljava/io/OutputStream;"},
+                                          {'L', "scanner", "Lhudson/util/DirScanner;"},
+                                          {'L', "verificationRoot", "Ljava/lang/String;"}});
+  archive->set("factory", static_cast<const ser::Object*>(factory));
+  archive->set("scanner", static_cast<const ser::Object*>(glob_scanner(arena, "**/*.txt")));
+  archive->set("out", static_cast<const ser::Object*>(
+                          with_custom_data(arena, "hudson.remoting.RemoteOutputStream",
+                                           ser::BlockBuilder().write_int(77).build())));
+
+  // Same wrapper as Fixture::act, but the answer follows the stream commands.
+  auto* path_desc = ser::make_class_desc(
+      arena, ser::ClassSpec{"hudson.FilePath", 1, static_cast<std::uint8_t>(ser::kScSerializable | ser::kScWriteMethod),
+                            {{'L', "remote", "Ljava/lang/String;"}}, nullptr});
+  ser::Object* file_path = ser::make_object(arena, path_desc);
+  file_path->set("remote", ser::jdk::string(arena, dir / "ws"));
+  file_path->class_data("hudson.FilePath")->custom.emplace_back(ser::BlockBuilder().write_bool(false).build());
+  ser::Object* wrapper = callable_object(arena, "hudson.FilePath$FileCallableWrapper",
+                                         {{'L', "callable", "Lhudson/FilePath$FileCallable;"},
+                                          {'L', "filePath", "Lhudson/FilePath;"}});
+  wrapper->set("callable", static_cast<const ser::Object*>(archive));
+  wrapper->set("filePath", static_cast<const ser::Object*>(file_path));
+  f.transport->inject(user_request(90, static_cast<const ser::Object*>(wrapper), "stash@1"));
+
+  std::string bytes;
+  bool eof = false;
+  while (true) {
+    auto sent = f.transport->next_sent(5s);
+    REQUIRE(sent.has_value());
+    auto command = decode_command(*sent);
+    REQUIRE(command.has_value());
+    if (auto* chunk = std::get_if<StreamChunkCmd>(&*command)) {
+      CHECK(chunk->oid == 77);
+      bytes.append(chunk->data.begin(), chunk->data.end());
+      continue;
+    }
+    if (std::get_if<StreamEofCmd>(&*command) != nullptr) {
+      eof = true;
+      continue;
+    }
+    if (std::get_if<StreamFlushCmd>(&*command) != nullptr) continue;
+    auto answer = decode_answer(*sent);
+    REQUIRE_FALSE(answer.exception);
+    CHECK(answer.value().class_name() == "java.lang.Integer");
+    CHECK(answer.value().as_int() == 1);
+    break;
+  }
+  CHECK(eof);
+
+  std::size_t offset = 0;
+  auto extracted = filepath::extract_archive(
+      [&](std::span<std::byte> buffer) -> filepath::Result<std::size_t> {
+        const std::size_t n = std::min(buffer.size(), bytes.size() - offset);
+        std::memcpy(buffer.data(), bytes.data() + offset, n);
+        offset += n;
+        return n;
+      },
+      filepath::ArchiveFormat::TarGzip, dir / "out", "stash");
+  REQUIRE(extracted);
+  CHECK(read_file(dir / "out/a/one.txt") == "one");
+  CHECK_FALSE(std::filesystem::exists(dir / "out/two.log"));
+}
+
+TEST_CASE("UntarRemote reads a greedy stream", "[filepath][callables]") {
+  Fixture f;
+  TempDir dir;
+  ser::Arena arena;
+  write_file(dir / "src/x/y.txt", "payload");
+  std::string tar;
+  auto written = filepath::write_archive(
+      dir / "src", filepath::DirSelection{filepath::GlobSelection{"**", std::nullopt, true, true}},
+      filepath::ArchiveFormat::Tar, [&](std::span<const std::byte> data) -> filepath::Result<void> {
+        tar.append(reinterpret_cast<const char*>(data.data()), data.size());
+        return {};
+      });
+  REQUIRE(written);
+
+  // A greedy RemoteInputStream: `true`, then the Pipe the controller pushes through.
+  ser::Object* pipe = with_custom_data(arena, "hudson.remoting.Pipe", ser::BlockBuilder().write_bool(false).write_int(55).build());
+  auto* stream_desc = ser::make_class_desc(
+      arena, ser::ClassSpec{"hudson.remoting.RemoteInputStream", 1,
+                            static_cast<std::uint8_t>(ser::kScSerializable | ser::kScWriteMethod),
+                            {{'Z', "autoUnexport", ""}, {'Z', "greedy", ""}}, nullptr});
+  ser::Object* stream = ser::make_object(arena, stream_desc);
+  ser::ClassData* stream_data = stream->class_data("hudson.remoting.RemoteInputStream");
+  stream_data->fields.clear();
+  stream_data->has_fields = false;
+  stream_data->custom.emplace_back(ser::BlockBuilder().write_bool(true).build());
+  stream_data->custom.emplace_back(ser::Value(static_cast<const ser::Object*>(pipe)));
+
+  ser::Object* untar = callable_object(arena, "hudson.FilePath$UntarRemote",
+                                       {{'L', "compression", "Lhudson/FilePath$TarCompression;"},
+                                        {'L', "in", "Lhudson/remoting/RemoteInputStream;"},
+                                        {'L', "name", "Ljava/lang/String;"}});
+  untar->set("compression", tar_compression(arena, "NONE"));
+  untar->set("in", static_cast<const ser::Object*>(stream));
+  untar->set("name", ser::jdk::string(arena, "stash.tar"));
+
+  auto* path_desc = ser::make_class_desc(
+      arena, ser::ClassSpec{"hudson.FilePath", 1, static_cast<std::uint8_t>(ser::kScSerializable | ser::kScWriteMethod),
+                            {{'L', "remote", "Ljava/lang/String;"}}, nullptr});
+  ser::Object* file_path = ser::make_object(arena, path_desc);
+  file_path->set("remote", ser::jdk::string(arena, dir / "ws"));
+  file_path->class_data("hudson.FilePath")->custom.emplace_back(ser::BlockBuilder().write_bool(false).build());
+  ser::Object* wrapper = callable_object(arena, "hudson.FilePath$FileCallableWrapper",
+                                         {{'L', "callable", "Lhudson/FilePath$FileCallable;"},
+                                          {'L', "filePath", "Lhudson/FilePath;"}});
+  wrapper->set("callable", static_cast<const ser::Object*>(untar));
+  wrapper->set("filePath", static_cast<const ser::Object*>(file_path));
+  f.transport->inject(user_request(91, static_cast<const ser::Object*>(wrapper), "unstash@1"));
+
+  auto connect_bytes = f.transport->next_sent(5s);
+  REQUIRE(connect_bytes.has_value());
+  auto connect = decode_command(*connect_bytes);
+  REQUIRE(connect.has_value());
+  REQUIRE(std::holds_alternative<PipeConnectCmd>(*connect));
+  CHECK(std::get<PipeConnectCmd>(*connect).oid_ros == 55);
+  const std::int32_t sink_oid = std::get<PipeConnectCmd>(*connect).oid_pos;
+
+  std::vector<std::uint8_t> data(tar.begin(), tar.end());
+  f.transport->inject(encode_stream_chunk(1, sink_oid, 0, data));
+  f.transport->inject(encode_stream_eof(2, sink_oid, 0));
+  while (true) {
+    auto sent = f.transport->next_sent(5s);
+    REQUIRE(sent.has_value());
+    auto command = decode_command(*sent);
+    REQUIRE(command.has_value());
+    if (std::holds_alternative<StreamAckCmd>(*command)) continue;
+    auto answer = decode_answer(*sent);
+    REQUIRE_FALSE(answer.exception);
+    CHECK(answer.value().is_null());
+    break;
+  }
+  CHECK(read_file(dir / "ws/x/y.txt") == "payload");
 }
