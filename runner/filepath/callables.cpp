@@ -73,7 +73,12 @@ std::unexpected<callables::JavaException> java_error(const Error& error) {
   for (const Error* cause = error.cause.get(); cause != nullptr; cause = cause->cause.get()) {
     message += " (caused by " + std::string(cause->java_class()) + ": " + cause->message + ")";
   }
-  return std::unexpected(callables::JavaException{std::string(error.java_class()), std::move(message), {}});
+  std::string java_class(error.java_class());
+  // The codec has no descriptor for this Jenkins class; its superclass
+  // InterruptedException is what the controller's callers catch
+  // ("did not manage to validate ... may be too slow").
+  if (error.kind == JavaException::FileMaskNoMatchesFoundException) java_class = "java.lang.InterruptedException";
+  return std::unexpected(callables::JavaException{std::move(java_class), std::move(message), {}});
 }
 
 std::unexpected<callables::JavaException> missing_field(const FileCall& call, std::string_view name) {
