@@ -9,7 +9,7 @@ packages=(
   libuv1-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev
   libarchive-dev libseccomp-dev libspdlog-dev catch2
   openjdk-17-jdk-headless nodejs npm
-  ca-certificates openssl curl iproute2 procps
+  ca-certificates openssl curl iproute2 procps python3
 )
 
 missing=()

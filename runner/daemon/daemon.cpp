@@ -3,7 +3,6 @@
 #include <signal.h>
 
 #include <atomic>
-#include <ctime>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -23,6 +22,7 @@ sigset_t daemon_signals() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);  // a node thread has ended
   return set;
 }
 
@@ -42,19 +42,21 @@ int run_daemon(const DaemonConfig& config, SessionFactory& factory) {
   std::vector<int> statuses(runners.size(), 0);
   std::atomic<std::size_t> running{runners.size()};
   std::vector<std::thread> threads;
+  const pthread_t signal_thread = pthread_self();
   for (std::size_t i = 0; i < runners.size(); ++i) {
     threads.emplace_back([&, i] {
       statuses[i] = runners[i]->run();
       --running;
+      pthread_kill(signal_thread, SIGUSR1);  // wakes sigwaitinfo below
     });
   }
 
-  // The signal loop also notices when every node has ended on its own.
+  // The signal loop sleeps without a time-out: an idle daemon causes no
+  // wake-ups. SIGUSR1 from a finished node thread rechecks `running`.
   const sigset_t set = daemon_signals();
   bool stopping = false;
   while (running.load() > 0) {
-    const timespec timeout{0, 200 * 1000 * 1000};
-    const int signal_number = sigtimedwait(&set, nullptr, &timeout);
+    const int signal_number = sigwaitinfo(&set, nullptr);
     if (signal_number == SIGHUP) {
       reopen_log_file();
       spdlog::info("SIGHUP: log file reopened");

@@ -8,7 +8,7 @@
 
 namespace kite::daemon {
 
-// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread; call it before
+// Blocks SIGTERM, SIGINT, SIGHUP and SIGUSR1 in the calling thread; call it before
 // any thread starts so every thread inherits the mask.
 void block_daemon_signals();
 
