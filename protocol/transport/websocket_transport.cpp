@@ -376,7 +376,12 @@ void WebSocketTransport::Impl::run() {
   }
   // Close the socket before reporting, so a reconnect never overlaps this connection.
   curl.reset();
-  if (callbacks.on_closed) callbacks.on_closed(result);
+  {
+    // Moving the callbacks out releases whatever they captured once they
+    // have run, which breaks a cycle through a captured transport pointer.
+    Callbacks done_callbacks = std::move(callbacks);
+    if (done_callbacks.on_closed) done_callbacks.on_closed(result);
+  }
   {
     std::lock_guard lock(mutex);
     finished = true;
