@@ -151,7 +151,7 @@ const scenarios = {
     ctl.server.close();
   },
 
-  // The controller refuses with 400, 403, 404; something else answers.
+  // The controller rejects with 400, 403 or 404, or a server that is not Jenkins responds.
   async refusals(kite) {
     const cases = [
       { respond: (s) => lib.rawResponse(s, 400, 'Bad Request', 'agent-1 is already connected to this controller. Rejecting this connection.'),
