@@ -128,7 +128,7 @@ ser::Value make_remote_output_stream(ser::Arena& arena, std::int32_t oid) {
 
 // ---- streams
 
-// A hudson.remoting.Pipe field: `remote_writes` is the flag Pipe.writeObject
+// A hudson.remoting.Pipe field: `agent_writes` is the flag Pipe.writeObject
 // puts first (true when the controller reads what the agent writes), then
 // the controller's export id.
 struct PipeRef {
@@ -152,14 +152,26 @@ std::optional<PipeRef> pipe_of(const ser::Value* value) {
 // or a local-to-remote Pipe), read back as a ByteSource by an extraction.
 class PushedStream {
  public:
+  // Data buffered ahead of the reader before the channel's delivering thread
+  // waits, as Java's FastPipedInputStream makes its writer wait.
+  static constexpr std::size_t kMaxBufferedBytes = 8 << 20;
+
   explicit PushedStream(const Context& ctx) : ctx_(ctx) {}
+
+  // Called when the reader stops for good: pending and later writes are dropped.
+  void abandon() {
+    std::lock_guard lock(mutex_);
+    abandoned_ = true;
+    queue_.clear();
+    changed_.notify_all();
+  }
 
   channel::StreamSink sink(const std::shared_ptr<PushedStream>& self) {
     channel::StreamSink sink;
     sink.write = [self](std::span<const std::uint8_t> data) -> std::expected<void, std::string> {
-      std::lock_guard lock(self->mutex_);
-      // NOTE: not bounded here; remoting's 1 MiB pipe window limits how far
-      // the controller runs ahead as long as acknowledgements follow reads.
+      std::unique_lock lock(self->mutex_);
+      self->changed_.wait(lock, [&] { return self->abandoned_ || self->queue_.size() < kMaxBufferedBytes; });
+      if (self->abandoned_) return std::unexpected(std::string("the extraction reading this stream has ended"));
       self->queue_.insert(self->queue_.end(), data.begin(), data.end());
       self->changed_.notify_all();
       return {};
@@ -187,6 +199,7 @@ class PushedStream {
     const std::size_t n = std::min(buffer.size(), queue_.size());
     for (std::size_t i = 0; i < n; ++i) buffer[i] = static_cast<std::byte>(queue_[i]);
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    changed_.notify_all();
     return n;
   }
 
@@ -197,12 +210,28 @@ class PushedStream {
   std::deque<std::uint8_t> queue_;
   bool closed_ = false;
   std::optional<std::string> error_;
+  bool abandoned_ = false;
+};
+
+// An input ByteSource, and the stream to abandon when its reader is done.
+struct InputStreamSource {
+  ByteSource source;
+  std::shared_ptr<PushedStream> pushed;
+
+  InputStreamSource() = default;
+  InputStreamSource(const InputStreamSource&) = delete;
+  InputStreamSource& operator=(const InputStreamSource&) = delete;
+  InputStreamSource(InputStreamSource&&) = default;
+  InputStreamSource& operator=(InputStreamSource&&) = default;
+  ~InputStreamSource() {
+    if (pushed) pushed->abandon();
+  }
 };
 
 // The ByteSource behind an InputStream field: a greedy RemoteInputStream
 // (the controller pushes through a Pipe), a non-greedy one (Kite pulls), or
 // a Pipe the controller writes into.
-Result<ByteSource> input_source(const ser::Value* value, Context& ctx) {
+Result<InputStreamSource> input_source(const ser::Value* value, Context& ctx) {
   const ser::Object* object = value != nullptr ? value->as_object() : nullptr;
   if (object == nullptr) return std::unexpected(io_error("the input stream of the callable is missing"));
 
@@ -217,12 +246,14 @@ Result<ByteSource> input_source(const ser::Value* value, Context& ctx) {
       auto oid = reader.read_int();
       if (!oid) return std::unexpected(io_error("RemoteInputStream without an export id"));
       const std::int32_t remote = *oid;
-      return ByteSource([&ctx, remote](std::span<std::byte> buffer) -> Result<std::size_t> {
+      InputStreamSource pulled;
+      pulled.source = [&ctx, remote](std::span<std::byte> buffer) -> Result<std::size_t> {
         auto chunk = ctx.read(remote, static_cast<std::int32_t>(std::min<std::size_t>(buffer.size(), 64 * 1024)));
         if (!chunk) return std::unexpected(io_error(chunk.error()));
         std::memcpy(buffer.data(), chunk->data(), chunk->size());
         return chunk->size();
-      });
+      };
+      return pulled;
     }
     // Greedy: the stream's custom data continues with the Pipe it pushes through.
     for (const auto& content : data->custom) {
@@ -232,9 +263,11 @@ Result<ByteSource> input_source(const ser::Value* value, Context& ctx) {
   if (!pipe || pipe->agent_writes) {
     return std::unexpected(io_error("Kite cannot read an input stream of class " + std::string(object->class_name())));
   }
-  auto pushed = std::make_shared<PushedStream>(ctx);
-  ctx.connect_pipe(pipe->oid, pushed->sink(pushed));
-  return ByteSource([pushed](std::span<std::byte> buffer) { return pushed->read(buffer); });
+  InputStreamSource received;
+  received.pushed = std::make_shared<PushedStream>(ctx);
+  ctx.connect_pipe(pipe->oid, received.pushed->sink(received.pushed));
+  received.source = [stream = received.pushed](std::span<std::byte> buffer) { return stream->read(buffer); };
+  return received;
 }
 
 // A ByteSink writing to the controller's export `oid` (RemoteOutputStream or Pipe).
@@ -306,9 +339,9 @@ CallResult archive_to(const FileCall& call, Context& ctx, const DirSelection& se
 
 CallResult extract_from(const FileCall& call, Context& ctx, const ser::Value* input, ArchiveFormat format,
                         const std::string& name) {
-  auto source = input_source(input, ctx);
-  if (!source) return java_error(source.error());
-  auto extracted = extract_archive(*source, format, call.path.string(), name);
+  auto input_stream = input_source(input, ctx);
+  if (!input_stream) return java_error(input_stream.error());
+  auto extracted = extract_archive(input_stream->source, format, call.path.string(), name);
   if (!extracted) return java_error(extracted.error());
   ctx.log().info("filepath: extracted {} entries ({} bytes) of {} into {}", extracted->entries, extracted->bytes, name,
                  call.path.string());
