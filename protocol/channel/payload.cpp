@@ -34,7 +34,8 @@ ser::Value make_throwable(ser::Arena& arena, const JavaException& exception) {
   ser::jdk::ThrowableSpec spec;
   spec.class_name = exception.class_name;
   spec.message = exception.message;
-  spec.cause = ser::Value(ser::Null{});
+  // The cause stays uninitialised (a reference to the exception itself), as
+  // the JDK writes an exception created without one.
   for (const auto& [name, text] : exception.string_fields) {
     spec.fields.emplace_back(name, ser::jdk::string(arena, text));
   }

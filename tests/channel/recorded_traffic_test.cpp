@@ -17,6 +17,7 @@
 
 #include "protocol/channel/channel.hpp"
 #include "protocol/channel/commands.hpp"
+#include "protocol/serialization/jdk.hpp"
 #include "protocol/serialization/reader.hpp"
 #include "runner/callables/registry.hpp"
 #include "tests/channel/loopback_transport.hpp"
@@ -140,6 +141,31 @@ const std::set<std::string> kExactAnswers = {
 // null, Jenkins' value for "not running under Engine", because its reconnect
 // loop and the service manager already restart it.
 const std::string kFindRestarters = "jenkins.slaves.restarter.JnlpSlaveRestarterInstaller$FindEffectiveRestarters";
+
+// The test callables of the remoting recordings (hudson.remoting.Scenarios$Ret),
+// answered with the values the Java side returned, so that Kite's encoding of
+// each JDK type can be compared byte for byte with the JDK's.
+const callables::Registration scenarios_ret{
+    "hudson.remoting.Scenarios$Ret", [](const callables::Call& call, callables::Context& ctx) -> callables::Result {
+      const std::string kind = call.callable.field("kind")->as_string().value_or("");
+      ser::Arena& a = ctx.arena();
+      if (kind == "string") return ctx.reply(ser::jdk::string(a, "hello"));
+      if (kind == "int") return ctx.reply(ser::jdk::integer(a, 42));
+      if (kind == "bool") return ctx.reply(ser::jdk::boolean(a, true));
+      if (kind == "long") return ctx.reply(ser::jdk::long_value(a, 1234567890123LL));
+      if (kind == "bytes") return ctx.reply(ser::jdk::bytes(a, std::vector<std::uint8_t>{1, 2, 3}));
+      if (kind == "list") return ctx.reply(ser::jdk::array_list(a, {ser::jdk::string(a, "a"), ser::jdk::string(a, "b")}));
+      if (kind == "hashmap") return ctx.reply(ser::jdk::hash_map(a, {{ser::jdk::string(a, "K"), ser::jdk::string(a, "V")}}));
+      if (kind == "treemap") return ctx.reply(ser::jdk::tree_map(a, {{ser::jdk::string(a, "K"), ser::jdk::string(a, "V")}}));
+      if (kind == "file") return ctx.reply(ser::jdk::file(a, "/tmp/x"));
+      if (kind == "null") return ctx.reply_null();
+      if (kind == "enum") return ctx.reply(ser::jdk::enum_constant(a, "java.lang.Thread$State", "RUNNABLE"));
+      if (kind == "ioex") return callables::Context::fail("boom");
+      if (kind == "rtex") return callables::Context::fail("bad state", "java.lang.IllegalStateException");
+      // The recorded callable wraps the InterruptedException in an IOException.
+      if (kind == "interrupted") return callables::Context::fail("java.lang.InterruptedException: intr");
+      return callables::Context::fail("no test value for kind " + kind);
+    }};
 
 std::string callable_class(const UserRequestCmd& request) {
   auto p = ser::read_payload(request.payload);
@@ -278,6 +304,61 @@ TEST_CASE("every recorded controller command decodes and requests get answers", 
         CHECK(reply->payload.values()[0].is_null());
       }
     }
+  }
+}
+
+std::vector<std::uint8_t> payload_bytes(const std::vector<std::uint8_t>& response, bool exception) {
+  auto command = decode_command(response);
+  const ser::Object* o = std::get<ResponseCmd>(*command).return_value.as_object();
+  const ser::Value* bytes = o->field(exception ? "rawResponse" : "response");
+  auto span = bytes->as_bytes();
+  return std::vector<std::uint8_t>(span->begin(), span->end());
+}
+
+TEST_CASE("JDK return values are byte-identical to the JDK's", "[vectors]") {
+  // Request and answer files; in the first case the Java agent's own class-loading call came between.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"001-ret-string", "004-ret-string"}, {"005-ret-int", "006-ret-int"},         {"007-ret-bool", "008-ret-bool"},
+      {"009-ret-long", "010-ret-long"},     {"011-ret-bytes", "012-ret-bytes"},     {"013-ret-list", "014-ret-list"},
+      {"015-ret-hashmap", "016-ret-hashmap"}, {"017-ret-treemap", "018-ret-treemap"}, {"019-ret-file", "020-ret-file"},
+      {"021-ret-null", "022-ret-null"},     {"023-ret-enum", "024-ret-enum"},
+  };
+  for (const auto& [request_name, answer_name] : cases) {
+    INFO(request_name);
+    const fs::path dir = g_vectors / "remoting";
+    auto request = read_binary(dir / (request_name + "-C2A.bin"));
+    auto recorded = read_binary(dir / (answer_name + "-A2C.bin"));
+    auto command = decode_command(request);
+    REQUIRE(command.has_value());
+    Harness h;
+    auto ours = h.answer(request, std::get<UserRequestCmd>(*command).id);
+    REQUIRE(ours.has_value());
+    CHECK(payload_bytes(*ours, false) == payload_bytes(recorded, false));
+  }
+}
+
+TEST_CASE("thrown exceptions match the JDK's class and message", "[vectors]") {
+  for (const char* name : {"025-exc-ioex", "027-exc-rtex", "029-exc-interrupted"}) {
+    INFO(name);
+    const fs::path dir = g_vectors / "remoting";
+    auto request = read_binary(dir / (std::string(name) + "-C2A.bin"));
+    const int number = std::stoi(std::string(name).substr(0, 3)) + 1;
+    auto recorded = read_binary(dir / fmt::format("{:03d}{}-A2C.bin", number, std::string(name).substr(3)));
+    auto command = decode_command(request);
+    REQUIRE(command.has_value());
+    Harness h;
+    auto ours = h.answer(request, std::get<UserRequestCmd>(*command).id);
+    REQUIRE(ours.has_value());
+    auto mine = reply_of(*ours);
+    auto theirs = reply_of(recorded);
+    REQUIRE(mine.has_value());
+    REQUIRE(theirs.has_value());
+    CHECK(mine->exception);
+    CHECK(theirs->exception);
+    const ser::Value a = mine->payload.values()[0];
+    const ser::Value b = theirs->payload.values()[0];
+    CHECK(a.class_name() == b.class_name());
+    CHECK(leaf(*a.as_object()->field("detailMessage")) == leaf(*b.as_object()->field("detailMessage")));
   }
 }
 
