@@ -341,3 +341,133 @@ TEST_CASE("UntarRemote reads a greedy stream", "[filepath][callables]") {
   }
   CHECK(read_file(dir / "ws/x/y.txt") == "payload");
 }
+
+TEST_CASE("UntarRemote waits for a slow extraction", "[filepath][callables]") {
+  Fixture f;
+  TempDir dir;
+  ser::Arena arena;
+  // 12 MiB of incompressible data: more than the 8 MiB buffered ahead of the extraction.
+  std::string big(12 << 20, '\0');
+  std::uint32_t state = 12345;
+  for (auto& c : big) {
+    state = state * 1664525u + 1013904223u;
+    c = static_cast<char>(state >> 24);
+  }
+  write_file(dir / "src/big.bin", big);
+  std::string tar;
+  REQUIRE(filepath::write_archive(dir / "src", filepath::DirSelection{filepath::GlobSelection{"**", std::nullopt, true, true}},
+                                  filepath::ArchiveFormat::Tar,
+                                  [&](std::span<const std::byte> data) -> filepath::Result<void> {
+                                    tar.append(reinterpret_cast<const char*>(data.data()), data.size());
+                                    return {};
+                                  }));
+
+  ser::Object* pipe = with_custom_data(arena, "hudson.remoting.Pipe", ser::BlockBuilder().write_bool(false).write_int(56).build());
+  auto* stream_desc = ser::make_class_desc(
+      arena, ser::ClassSpec{"hudson.remoting.RemoteInputStream", 1,
+                            static_cast<std::uint8_t>(ser::kScSerializable | ser::kScWriteMethod),
+                            {{'Z', "autoUnexport", ""}, {'Z', "greedy", ""}}, nullptr});
+  ser::Object* stream = ser::make_object(arena, stream_desc);
+  ser::ClassData* stream_data = stream->class_data("hudson.remoting.RemoteInputStream");
+  stream_data->fields.clear();
+  stream_data->has_fields = false;
+  stream_data->custom.emplace_back(ser::BlockBuilder().write_bool(true).build());
+  stream_data->custom.emplace_back(ser::Value(static_cast<const ser::Object*>(pipe)));
+  ser::Object* untar = callable_object(arena, "hudson.FilePath$UntarRemote",
+                                       {{'L', "compression", "Lhudson/FilePath$TarCompression;"},
+                                        {'L', "in", "Lhudson/remoting/RemoteInputStream;"},
+                                        {'L', "name", "Ljava/lang/String;"}});
+  untar->set("compression", tar_compression(arena, "NONE"));
+  untar->set("in", static_cast<const ser::Object*>(stream));
+  untar->set("name", ser::jdk::string(arena, "big.tar"));
+
+  auto* path_desc = ser::make_class_desc(
+      arena, ser::ClassSpec{"hudson.FilePath", 1, static_cast<std::uint8_t>(ser::kScSerializable | ser::kScWriteMethod),
+                            {{'L', "remote", "Ljava/lang/String;"}}, nullptr});
+  ser::Object* file_path = ser::make_object(arena, path_desc);
+  file_path->set("remote", ser::jdk::string(arena, dir / "ws"));
+  file_path->class_data("hudson.FilePath")->custom.emplace_back(ser::BlockBuilder().write_bool(false).build());
+  ser::Object* wrapper = callable_object(arena, "hudson.FilePath$FileCallableWrapper",
+                                         {{'L', "callable", "Lhudson/FilePath$FileCallable;"},
+                                          {'L', "filePath", "Lhudson/FilePath;"}});
+  wrapper->set("callable", static_cast<const ser::Object*>(untar));
+  wrapper->set("filePath", static_cast<const ser::Object*>(file_path));
+  f.transport->inject(user_request(92, static_cast<const ser::Object*>(wrapper), "unstash@2"));
+
+  auto connect = decode_command(*f.transport->next_sent(5s));
+  REQUIRE(connect.has_value());
+  REQUIRE(std::holds_alternative<PipeConnectCmd>(*connect));
+  const std::int32_t sink_oid = std::get<PipeConnectCmd>(*connect).oid_pos;
+
+  const std::size_t chunk = 512 * 1024;
+  std::int32_t io_id = 1;
+  for (std::size_t offset = 0; offset < tar.size(); offset += chunk) {
+    const std::size_t n = std::min(chunk, tar.size() - offset);
+    f.transport->inject(encode_stream_chunk(io_id++, sink_oid, 0,
+                                            std::vector<std::uint8_t>(tar.begin() + static_cast<std::ptrdiff_t>(offset),
+                                                                      tar.begin() + static_cast<std::ptrdiff_t>(offset + n))));
+  }
+  f.transport->inject(encode_stream_eof(io_id, sink_oid, 0));
+  while (true) {
+    auto sent = f.transport->next_sent(10s);
+    REQUIRE(sent.has_value());
+    auto command = decode_command(*sent);
+    REQUIRE(command.has_value());
+    if (std::holds_alternative<StreamAckCmd>(*command)) continue;
+    auto answer = decode_answer(*sent);
+    REQUIRE_FALSE(answer.exception);
+    break;
+  }
+  CHECK(read_file(dir / "ws/big.bin") == big);
+}
+
+TEST_CASE("Read callable streams into the pipe", "[filepath][callables]") {
+  Fixture f;
+  TempDir dir;
+  ser::Arena arena;
+  write_file(dir / "log.txt", "line one\nline two\n");
+  ser::Object* read = callable_object(arena, "hudson.FilePath$Read",
+                                      {{'[', "openOptions", "[Ljava/nio/file/OpenOption;"},
+                                       {'L', "p", "Lhudson/remoting/Pipe;"},
+                                       {'L', "verificationRoot", "Ljava/lang/String;"}});
+  read->set("p", static_cast<const ser::Object*>(with_custom_data(
+                     arena, "hudson.remoting.Pipe", ser::BlockBuilder().write_bool(true).write_int(33).build())));
+
+  auto* path_desc = ser::make_class_desc(
+      arena, ser::ClassSpec{"hudson.FilePath", 1, static_cast<std::uint8_t>(ser::kScSerializable | ser::kScWriteMethod),
+                            {{'L', "remote", "Ljava/lang/String;"}}, nullptr});
+  ser::Object* file_path = ser::make_object(arena, path_desc);
+  file_path->set("remote", ser::jdk::string(arena, dir / "log.txt"));
+  file_path->class_data("hudson.FilePath")->custom.emplace_back(ser::BlockBuilder().write_bool(false).build());
+  ser::Object* wrapper = callable_object(arena, "hudson.FilePath$FileCallableWrapper",
+                                         {{'L', "callable", "Lhudson/FilePath$FileCallable;"},
+                                          {'L', "filePath", "Lhudson/FilePath;"}});
+  wrapper->set("callable", static_cast<const ser::Object*>(read));
+  wrapper->set("filePath", static_cast<const ser::Object*>(file_path));
+  f.transport->inject(user_request(93, static_cast<const ser::Object*>(wrapper), "readFile@1"));
+
+  std::string bytes;
+  bool eof = false;
+  while (true) {
+    auto sent = f.transport->next_sent(5s);
+    REQUIRE(sent.has_value());
+    auto command = decode_command(*sent);
+    REQUIRE(command.has_value());
+    if (auto* chunk = std::get_if<StreamChunkCmd>(&*command)) {
+      CHECK(chunk->oid == 33);
+      bytes.append(chunk->data.begin(), chunk->data.end());
+      continue;
+    }
+    if (std::get_if<StreamEofCmd>(&*command) != nullptr) {
+      eof = true;
+      continue;
+    }
+    if (std::get_if<StreamFlushCmd>(&*command) != nullptr) continue;
+    auto answer = decode_answer(*sent);
+    REQUIRE_FALSE(answer.exception);
+    CHECK(answer.value().is_null());
+    break;
+  }
+  CHECK(eof);
+  CHECK(bytes == "line one\nline two\n");
+}
