@@ -332,6 +332,7 @@ CallResult archive_to(const FileCall& call, Context& ctx, const DirSelection& se
                       std::int32_t oid) {
   auto count = write_archive(call.path.string(), selection, format, output_sink(ctx, oid));
   auto closed = ctx.close(oid);
+  if (!count && ctx.cancelled()) return Context::interrupted();
   if (!count) return java_error(count.error());
   if (!closed) return Context::fail(closed.error());
   return ctx.reply(ser::jdk::integer(ctx.arena(), count.value()));
@@ -342,6 +343,7 @@ CallResult extract_from(const FileCall& call, Context& ctx, const ser::Value* in
   auto input_stream = input_source(input, ctx);
   if (!input_stream) return java_error(input_stream.error());
   auto extracted = extract_archive(input_stream->source, format, call.path.string(), name);
+  if (!extracted && ctx.cancelled()) return Context::interrupted();
   if (!extracted) return java_error(extracted.error());
   ctx.log().info("filepath: extracted {} entries ({} bytes) of {} into {}", extracted->entries, extracted->bytes, name,
                  call.path.string());
