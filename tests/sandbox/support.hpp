@@ -30,12 +30,20 @@ struct RunResult {
   std::string output;  // stdout and stderr, interleaved as written
 };
 
-// A fresh directory under KITE_TEST_TMPDIR (the build directory). The
-// sandbox replaces /tmp with a private tmpfs, so scratch space for tests
-// that check the host's view must live elsewhere.
+// The sandbox replaces /tmp with a private tmpfs: a host path below /tmp is
+// invisible to a step unless bound writable.
+inline bool under_tmp(const fs::path& path) {
+  const std::string s = path.lexically_normal().string();
+  return s == "/tmp" || s.starts_with("/tmp/");
+}
+
+// A fresh directory under KITE_TEST_TMPDIR (the build directory), or under
+// /var/tmp when the build directory is below /tmp, so that steps see the
+// host's version of the directories around it.
 inline fs::path scratch_dir(const std::string& name) {
   const char* base = std::getenv("KITE_TEST_TMPDIR");
   fs::path root = base ? fs::path(base) : fs::current_path();
+  if (under_tmp(fs::absolute(root))) root = "/var/tmp";
   std::random_device rd;
   fs::path dir = root / ("sandbox-" + name + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 100000));
   fs::remove_all(dir);
@@ -44,9 +52,20 @@ inline fs::path scratch_dir(const std::string& name) {
   return dir;
 }
 
+// Path of sandbox_helper that steps can execute: a build directory below
+// /tmp is hidden inside the sandbox, so the helper is copied to /var/tmp then.
 inline std::string helper() {
-  const char* h = std::getenv("KITE_SANDBOX_HELPER");
-  return h ? h : "sandbox_helper";
+  static const std::string path = [] {
+    const char* h = std::getenv("KITE_SANDBOX_HELPER");
+    const fs::path built = h ? fs::path(h) : fs::current_path() / "sandbox_helper";
+    if (!under_tmp(fs::absolute(built))) return built.string();
+    const fs::path copy = fs::path("/var/tmp") / ("kite-sandbox-helper-" + std::to_string(::getpid()));
+    fs::copy_file(built, copy, fs::copy_options::overwrite_existing);
+    fs::permissions(copy, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    std::atexit([] { std::error_code ec; fs::remove(fs::path("/var/tmp") / ("kite-sandbox-helper-" + std::to_string(::getpid())), ec); });
+    return copy.string();
+  }();
+  return path;
 }
 
 inline std::vector<std::string> host_env(const std::vector<std::string>& extra = {}) {
