@@ -27,6 +27,9 @@ def main():
     p.add_argument("--expect-log", action="append", default=[], help="regex that kite's log must contain")
     p.add_argument("controller_args", nargs="*", help="extra test-controller options (after --)")
     a = p.parse_args()
+    # meson passes paths relative to the build directory; kite runs elsewhere.
+    a.kite = os.path.abspath(a.kite)
+    a.jar = os.path.abspath(a.jar)
 
     if not a.java or not os.path.exists(a.jar):
         print("SKIP: no JDK, so the test controller was not built")
