@@ -78,7 +78,7 @@ final class ConnectSequence {
         return n.substring(n.lastIndexOf('.') + 1);
     }
 
-    /** The SlaveComputer.setChannel callables, in the controller's order. */
+    /** Sends the SlaveComputer.setChannel callables in the controller's order and checks each result. */
     void goOnline() throws Exception {
         Object version = value(new SlaveComputer.SlaveVersion());
         Report.equal(EXPECTED_VERSION, version, "SlaveVersion");
@@ -103,7 +103,7 @@ final class ConnectSequence {
         expect(new JnlpSlaveRestarterInstaller.FindEffectiveRestarters(restarters), null);
     }
 
-    /** Remoting-internal callables a controller may send. */
+    /** Sends the remoting-internal callables a controller may send and checks each result. */
     void remotingCallables() throws Exception {
         expect(new PingThread.Ping(), null);
         expect(new Channel.IOSyncer(), null);
@@ -111,7 +111,7 @@ final class ConnectSequence {
         expect(new PreloadJarTask2(new URL[] {new URL("file:/nonexistent/plugin.jar")}, new byte[][] {{1, 2, 3}}), Boolean.FALSE);
     }
 
-    /** The callables behind the node page and script console helpers. */
+    /** Sends the callables behind the node page and script console helpers and checks each result. */
     void onDemand() throws Exception {
         Object env = value(new SlaveComputer.ListFullEnvironment());
         Report.check(env != null && env.getClass() == TreeMap.class, "ListFullEnvironment returns java.util.TreeMap: " + className(env));
