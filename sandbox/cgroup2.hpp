@@ -16,7 +16,7 @@
 
 namespace kite::sandbox::cgroup2 {
 
-// Where step cgroups can be created, found by find_delegated().
+// Location of the delegated subtree for step cgroups, found by find_delegated().
 struct Delegation {
   std::string dir;          // e.g. /sys/fs/cgroup/system.slice/kite.service/steps
   bool memory = false;
@@ -28,7 +28,7 @@ struct Delegation {
 // for steps when Kite may write there (systemd Delegate=yes, a writable
 // container cgroup, or root). Moves Kite into a "kite" leaf first, because a
 // cgroup with processes cannot enable controllers for its children (the
-// "no internal processes" rule, cgroups(7)). `reason` says why not otherwise.
+// "no internal processes" rule, cgroups(7)). The error names the file and cause otherwise.
 std::expected<Delegation, Error> find_delegated();
 
 // A step's cgroup. Removed by remove().

@@ -138,7 +138,7 @@ void run_init(const Prepared& p) {
   }
   if (step == 0) run_step(p);
 
-  // Only the step holds the error pipe now; it closes at a successful execve.
+  // Only the step has the error pipe open now, and execve closes it on success.
   ::close(kError);
   // Holding the step's stdio would keep Kite's pipe readers from seeing EOF.
   ::close(0);

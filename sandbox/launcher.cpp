@@ -393,9 +393,11 @@ std::expected<Step, Error> launch(const LaunchRequest& req) {
     p.stdio[i] = streams[i].child_fd;
   }
   auto sync = make_pipe("sync");
+  if (!sync) return std::unexpected(sync.error());
   auto error = make_pipe("error");
+  if (!error) return std::unexpected(error.error());
   auto status = make_pipe("status");
-  if (!sync || !error || !status) return std::unexpected(Error{"pipe2", "launch", EMFILE});
+  if (!status) return std::unexpected(status.error());
   std::optional<Pipe> lifeline;
   if (!req.detached) {
     auto l = make_pipe("lifeline");

@@ -9,10 +9,10 @@
 //   Kite ──clone(CLONE_NEWUSER|NEWNS|NEWPID|NEWIPC|NEWUTS[|NEWNET])──► init (PID 1)
 //                                                                    └─► step (execve argv)
 //
-// The init reaps zombies, forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2
-// to every process of the sandbox, reports the step's exit status to Kite and
-// exits when the step exits, which kills whatever the step left behind
-// (the kernel kills a PID namespace with its init). Step::pid() is the init's
+// The init reaps zombies and forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/
+// SIGUSR2 to every process of the sandbox. When the step exits, the init
+// reports its exit status to Kite and exits too. That kills whatever the step
+// left behind, because the kernel kills a PID namespace with its init. Step::pid() is the init's
 // pid on the host.
 //
 // The `off` policy, and a policy with on_unavailable = unconfined when the
@@ -40,7 +40,7 @@
 
 namespace kite::sandbox {
 
-// Where one of the step's standard streams comes from or goes to.
+// Source or destination of one of the step's standard streams.
 struct Stdio {
   enum class Mode {
     inherit,  // Kite's own descriptor of the same number
@@ -85,7 +85,7 @@ struct LaunchRequest {
   std::string label;                  // ids for logs, e.g. "node=linux-1 step=42"
 };
 
-// Why the sandbox killed or stopped a step, for the step's log.
+// Cause of a step's end that a limit or Kite imposed, for the step's log.
 struct KillReason {
   std::string limit;    // "memory", "processes", "cpu time", "file size", "killed"
   std::string message;  // "killed: memory limit 512 MiB reached (memory.events oom_kill)"

@@ -20,9 +20,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Where the new root is assembled inside the init's private mount namespace
-// before pivot_root; the host's /tmp is not touched because the mount
-// namespace is private by then.
+// Mount point at which the new root is assembled before pivot_root. The
+// host's /tmp is not touched, because the mount namespace is private by then.
 constexpr const char* kStaging = "/tmp";
 constexpr size_t kPathMax = 4096;
 
@@ -164,7 +163,13 @@ std::expected<Plan, Error> plan(const Policy& policy, const fs::path& workspace,
       return std::unexpected(plain_error("invalid path", "mount target too long: " + b.target));
     }
   }
-  p.cwd = cwd.empty() ? (workspace.empty() ? std::string("/") : fs::canonical(workspace).string()) : cwd.string();
+  if (!cwd.empty()) {
+    p.cwd = cwd.string();
+  } else if (!workspace.empty()) {
+    p.cwd = fs::canonical(workspace).string();
+  } else {
+    p.cwd = "/";
+  }
   return p;
 }
 

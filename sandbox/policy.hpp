@@ -82,7 +82,7 @@ struct Policy {
   NetworkMode network() const { return namespaces.net ? NetworkMode::none : NetworkMode::host; }
 };
 
-// Which policy a node uses: the first label rule (in configuration order)
+// Policy choice per node: the first label rule (in configuration order)
 // whose label the step's node carries, else `default_policy`.
 struct NodePolicyMap {
   std::string default_policy = "default";

@@ -66,7 +66,7 @@ std::vector<std::string> masked_proc_paths() {
   return out;
 }
 
-// What a trial child runs after the clone; returns false with `f` set.
+// Body of a trial child after the clone. It returns false with `f` set.
 using Trial = bool (*)(ChildFailure& f);
 
 bool trial_nothing(ChildFailure&) { return true; }

@@ -76,8 +76,8 @@ std::expected<Mapping, Error> plan(const UserPolicy& policy, bool new_namespace)
 std::expected<void, Error> write_maps(pid_t pid, const Mapping& m) {
   if (!m.new_namespace) return {};
   // Writing gid_map without CAP_SETGID in the parent namespace requires
-  // setgroups to be denied first (user_namespaces(7)); root denies it too so
-  // the step cannot drop supplementary groups to gain access.
+  // setgroups to be denied first (user_namespaces(7)). Root denies it too, so
+  // the step cannot drop a supplementary group that a deny ACL matches.
   if (auto r = write_proc_file(pid, "setgroups", "deny\n"); !r) return r;
   if (auto r = write_proc_file(pid, "uid_map", fmt::format("{} {} 1\n", m.inside_uid, m.host_uid)); !r) return r;
   if (auto r = write_proc_file(pid, "gid_map", fmt::format("{} {} 1\n", m.inside_gid, m.host_gid)); !r) return r;
