@@ -145,7 +145,7 @@ std::int32_t java_string_hash(const JString& s) {
   return static_cast<std::int32_t>(h);
 }
 
-// Object.hashCode of a key whose class Kite knows, as HashMap sees it.
+// Object.hashCode of a String, Integer, Long or Boolean key (nullopt for other keys).
 std::optional<std::int32_t> java_hash(const Value& key) {
   if (const JString* s = key.as_jstring()) return java_string_hash(*s);
   const Object* o = key.as_object();
@@ -187,7 +187,7 @@ void order_like_hash_map(std::vector<T>& items, std::int32_t capacity, KeyOf key
   items = std::move(sorted);
 }
 
-// Comparable.compareTo for keys Kite knows; nullopt for other pairs.
+// Natural order of two String or two boxed integral keys; nullopt for other pairs.
 std::optional<bool> natural_less(const Value& a, const Value& b) {
   const JString* sa = a.as_jstring();
   const JString* sb = b.as_jstring();

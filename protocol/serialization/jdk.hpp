@@ -41,9 +41,9 @@ Value object_array(Arena& arena, std::vector<Value> elements);  // Object[]
 // java.util.ArrayList with capacity == size, as after new ArrayList<>(c) or trimToSize.
 Value array_list(Arena& arena, std::vector<Value> elements);
 // java.util.HashMap built by new HashMap<>() and put() in the given order.
-// Entries are written in the JDK's iteration order (bucket index, then
-// insertion order) when every key is a String, Integer, Long or Boolean;
-// otherwise in the given order.
+// When every key is a String, Integer, Long or Boolean, entries are written
+// in the JDK's iteration order (bucket index, then insertion order).
+// Otherwise they are written in the given order.
 Value hash_map(Arena& arena, std::vector<std::pair<Value, Value>> entries);
 Value linked_hash_map(Arena& arena, std::vector<std::pair<Value, Value>> entries);
 Value hash_set(Arena& arena, std::vector<Value> elements);

@@ -2,8 +2,8 @@
 //
 // read_stream() parses a whole stream (magic, version, contents) into a
 // Stream. It never trusts a length: every count and size is checked against
-// the bytes that remain before anything is allocated, nesting depth and the
-// number of handles are bounded, and each failure is an Error with the byte
+// the bytes that remain before anything is allocated. Nesting depth and the
+// number of handles are bounded. Each failure is an Error with the byte
 // offset at which it was detected.
 #pragma once
 

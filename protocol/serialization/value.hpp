@@ -5,8 +5,8 @@
 // object, array, enum constant, class object) lives in an Arena, and values
 // point at nodes with plain `const T*`. Cyclic graphs (a Throwable whose
 // cause is itself, a child that points at its parent) therefore need no
-// reference counting. A node stays valid while its Arena lives; a Stream
-// holds its Arena through a shared_ptr, so copying the Stream (or keeping the
+// reference counting. A node stays valid while its Arena lives. A Stream
+// keeps its Arena through a shared_ptr, so copying the Stream (or keeping the
 // shared_ptr) keeps every node it returned alive. Graphs that Kite builds use
 // an Arena of their own, and may point at nodes of a received Stream (to echo
 // a received class descriptor) as long as that Stream outlives the write.

@@ -12,8 +12,8 @@ namespace kite::ser {
 namespace {
 // ObjectOutputStream's BlockDataOutputStream buffer: records never exceed it.
 constexpr std::size_t kMaxBlockRecord = 1024;
-// Nesting bound, matching the reader's default, so a cyclic graph built
-// without identity (impossible with node pointers) or a very deep one fails.
+// Nesting bound of graphs built in C++, so a very deep graph is an error
+// instead of a stack overflow. Read streams stay within ReaderOptions::max_depth.
 constexpr std::size_t kMaxWriteDepth = 4096;
 }  // namespace
 

@@ -1,7 +1,8 @@
 // Writer of Java Object Serialization streams, byte-compatible with the
-// JDK's ObjectOutputStream: the same graph gives the same bytes (handles,
-// TC_REFERENCE on repeated nodes, field order as in each descriptor, block
-// data records of at most 1024 bytes, TC_LONGSTRING from 65536 encoded bytes).
+// JDK's ObjectOutputStream, so the same graph gives the same bytes. That
+// covers handles, TC_REFERENCE on repeated nodes, field order as in each
+// descriptor, block data records of at most 1024 bytes and TC_LONGSTRING
+// from 65536 encoded bytes.
 #pragma once
 
 #include <cstdint>

@@ -65,7 +65,7 @@ inline long first_difference(const std::vector<std::uint8_t>& a, const std::vect
 }
 
 // Calls visit(bytes) for every byte[] value of the stream that starts with
-// the stream magic (remoting's nested payloads), depth first.
+// the stream magic (remoting's nested payloads), in the order first reached.
 template <class Visit>
 void for_each_nested_payload(const Stream& s, Visit&& visit) {
   std::vector<const Array*> found;
