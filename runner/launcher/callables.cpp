@@ -19,6 +19,7 @@
 #include "runner/launcher/channel_streams.hpp"
 #include "runner/launcher/java_values.hpp"
 #include "runner/launcher/remote_launch.hpp"
+#include "runner/launcher/sandbox_spawner.hpp"
 
 namespace kite::launcher {
 namespace {
@@ -230,7 +231,12 @@ const Registration remote_launch_callable{
         }
       }
 
-      auto proc = remote_launch(*request, agent_environment(), listener.get(), std::move(streams), *default_spawner());
+      auto spawner = spawner_for_policy(ctx.node().sandbox_policy, ctx.node().name);
+      if (!spawner) {
+        return Context::fail("sandbox policy '" + ctx.node().sandbox_policy +
+                             "' of this node is not configured in Kite; refusing to run the step without it");
+      }
+      auto proc = remote_launch(*request, agent_environment(), listener.get(), std::move(streams), *spawner);
       if (!proc) {
         ctx.log().warn("launcher: request {} failed to launch {}: {}", ctx.request_id(),
                        request->cmd.empty() ? std::string() : request->cmd.front(), proc.error().message);

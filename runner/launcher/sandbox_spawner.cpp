@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <map>
 #include <mutex>
 #include <optional>
 #include <system_error>
@@ -143,6 +144,39 @@ std::expected<SpawnedProcess, Error> SandboxSpawner::spawn(const SpawnRequest& r
   spdlog::info("launcher: started sandboxed pid={} policy={} {}", step->pid(), policy_.name, request.label);
   result.child = std::make_unique<SandboxChild>(std::move(*step));
   return result;
+}
+
+namespace {
+
+struct PolicySpawners {
+  std::mutex mutex;
+  std::map<std::string, std::shared_ptr<Spawner>> by_name;
+};
+
+PolicySpawners& policy_spawners() {
+  static PolicySpawners instance;
+  return instance;
+}
+
+}  // namespace
+
+void register_policy(const sandbox::Policy& policy, std::vector<sandbox::CacheMount> caches, std::string node_name) {
+  auto& spawners = policy_spawners();
+  std::lock_guard lock(spawners.mutex);
+  spawners.by_name[policy.name] = make_spawner(policy, std::move(caches), std::move(node_name));
+}
+
+std::shared_ptr<Spawner> spawner_for_policy(const std::string& policy_name, const std::string& node_name) {
+  if (policy_name.empty()) return default_spawner();
+  auto& spawners = policy_spawners();
+  std::lock_guard lock(spawners.mutex);
+  if (auto it = spawners.by_name.find(policy_name); it != spawners.by_name.end()) return it->second;
+  const auto builtins = sandbox::builtin_policies();
+  auto builtin = builtins.find(policy_name);
+  if (builtin == builtins.end()) return nullptr;
+  auto spawner = make_spawner(builtin->second, {}, node_name);
+  spawners.by_name[policy_name] = spawner;
+  return spawner;
 }
 
 std::shared_ptr<Spawner> make_spawner(const sandbox::Policy& policy, std::vector<sandbox::CacheMount> caches,

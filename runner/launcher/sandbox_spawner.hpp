@@ -34,4 +34,14 @@ class SandboxSpawner final : public Spawner {
 std::shared_ptr<Spawner> make_spawner(const sandbox::Policy& policy, std::vector<sandbox::CacheMount> caches,
                                       std::string node_name);
 
+// Makes a configured policy known by name (the daemon calls this for the
+// policies of its JSON configuration, with the node's cache mounts).
+void register_policy(const sandbox::Policy& policy, std::vector<sandbox::CacheMount> caches, std::string node_name);
+
+// The spawner for a node's policy name: default_spawner() for an empty
+// name, a registered policy, else a built-in one (strict, default, off).
+// Returns nullptr for an unknown name, so launches fail rather than run
+// without the sandbox the configuration asked for.
+std::shared_ptr<Spawner> spawner_for_policy(const std::string& policy_name, const std::string& node_name);
+
 }  // namespace kite::launcher

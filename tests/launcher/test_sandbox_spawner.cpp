@@ -54,6 +54,18 @@ TEST_CASE("off policy uses fork and exec", "[sandbox_spawner]") {
   REQUIRE(dynamic_cast<ForkExecSpawner*>(spawner.get()) != nullptr);
 }
 
+TEST_CASE("spawner by policy name", "[sandbox_spawner]") {
+  CHECK(spawner_for_policy("", "n") == default_spawner());
+  CHECK(dynamic_cast<ForkExecSpawner*>(spawner_for_policy("off", "n").get()) != nullptr);
+  CHECK(dynamic_cast<SandboxSpawner*>(spawner_for_policy("strict", "n").get()) != nullptr);
+  CHECK(spawner_for_policy("no-such-policy", "n") == nullptr);
+
+  auto custom = kite::sandbox::builtin_policies().at("off");
+  custom.name = "custom-off";
+  register_policy(custom, {}, "n");
+  CHECK(dynamic_cast<ForkExecSpawner*>(spawner_for_policy("custom-off", "n").get()) != nullptr);
+}
+
 TEST_CASE("sandboxed launch streams output and exit status", "[sandbox_spawner]") {
   auto spawner = spawner_for("default");
   auto sink = std::make_shared<MemorySink>();
