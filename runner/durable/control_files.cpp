@@ -175,8 +175,8 @@ std::expected<std::string, Error> get_output(const std::filesystem::path& output
   const auto size = std::filesystem::file_size(output_file, ec);
   if (ec) return std::unexpected(Error::system("cannot read " + output_file.string(), ec.value()));
   if (size > kMaxOutputBytes) {
-    return std::unexpected(Error::io(output_file.string() + " holds " + std::to_string(size) +
-                                     " bytes, more than the " + std::to_string(kMaxOutputBytes) +
+    return std::unexpected(Error::io(output_file.string() + " is " + std::to_string(size) +
+                                     " bytes, more than the maximum of " + std::to_string(kMaxOutputBytes) +
                                      " Kite returns at once; write large output to a file instead of returnStdout"));
   }
   std::ifstream in(output_file, std::ios::binary);

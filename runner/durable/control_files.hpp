@@ -27,9 +27,9 @@ inline constexpr std::uintmax_t kMaxOutputBytes = 256 * 1024 * 1024;
 // Bytes WriteLog reads and sends at a time; the sink's flow control paces it.
 inline constexpr std::size_t kLogCopyBufferBytes = 64 * 1024;
 
-// Parses result-file text: Java's String.trim, then Long.parseLong; empty
-// means "not yet" (nullopt); values above Integer.MAX_VALUE are clamped and
-// the result is then truncated to int as Jenkins does. Garbage is an error
+// Parses result-file text with Java's String.trim, then Long.parseLong. Empty
+// text means "not yet" (nullopt). Values above Integer.MAX_VALUE are clamped,
+// and the result is then truncated to int as Jenkins does. Garbage is an error
 // with Java's message, "corrupted content in <path>: java.lang.NumberFormatException: ...".
 std::expected<std::optional<std::int32_t>, Error> parse_status(std::string_view text, const std::string& path);
 

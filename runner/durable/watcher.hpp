@@ -2,7 +2,7 @@
 // agent. Every 100 ms it copies new bytes of jenkins-log.txt to the step's
 // listener (remembering the offset in last-location.txt, so a new watch after
 // a reconnection resumes where the last one stopped), and once
-// jenkins-result.txt holds the exit status it reports it (with output.txt
+// jenkins-result.txt contains the exit status it reports it (with output.txt
 // when present) and deletes the control directory.
 #pragma once
 

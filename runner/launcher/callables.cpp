@@ -3,8 +3,8 @@
 // Shell$DescriptorImpl$Shellinterpreter.
 //
 // ProcessTree's own remoting classes (ProcessTree$Remote, IProcessTree
-// proxies) only cross the wire when an agent returns a ProcessTree, which no
-// core callable asks for; the agent-to-controller calls a Java agent makes
+// proxies) only cross the wire when an agent returns a ProcessTree, and no
+// core callable requests one. The agent-to-controller calls a Java agent makes
 // while killing (ProcessTree$DoVetoersExist, $ListAll, OSProcess$CheckVetoes)
 // consult ProcessKillingVeto and ProcessKiller extensions, which Kite does
 // not support: it kills without asking.
@@ -118,7 +118,7 @@ std::expected<int, Error> join_cancellable(LocalProc& proc, channel::CallContext
   return status;
 }
 
-// The Launcher$RemoteProcess the controller holds a proxy of.
+// Export of the launched process; the controller calls it through a Launcher$RemoteProcess proxy.
 std::shared_ptr<channel::ExportedObject> export_process(std::shared_ptr<LocalProc> proc,
                                                         std::optional<std::int32_t> out_oid) {
   auto object = std::make_shared<channel::ExportedObject>();

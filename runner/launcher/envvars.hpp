@@ -63,9 +63,9 @@ class EnvVars {
   // prepends the value and ':' to NAME (or sets NAME when it is absent).
   void override_one(const std::string& key, const std::string& value);
 
-  // EnvVars.overrideExpandingAll: applies `overrides` in dependency order,
-  // expanding references against the variables set so far; reference cycles
-  // are cut as Jenkins cuts them; "NAME+SUFFIX" entries are applied last.
+  // EnvVars.overrideExpandingAll: applies `overrides` in dependency order and
+  // expands references against the variables set so far. Reference cycles are
+  // cut as Jenkins cuts them, and "NAME+SUFFIX" entries are applied last.
   void override_expanding_all(const EnvVars& overrides);
 
   // Orders the keys of `overrides` as overrideExpandingAll applies them.

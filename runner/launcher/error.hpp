@@ -10,7 +10,7 @@ namespace kite::launcher {
 
 enum class ErrorKind {
   kInvalidArgument,  // the controller sent a value Kite cannot use (no '=' in an env entry, ...)
-  kSystem,           // a system call failed; errno_value says why
+  kSystem,           // a system call failed; errno_value is its errno
   kInterrupted,      // the request was cancelled (Request$Cancel) while waiting
   kIo,               // a sink or source failed (channel closed, write refused)
   kUnsupported,      // the request needs something Kite does not implement

@@ -65,7 +65,7 @@ void pump_output(std::shared_ptr<LocalProc::State> state, UniqueFd fd, std::shar
       break;
     }
     if (n == 0) break;
-    if (sink_failed) continue;  // keep draining so the process never blocks on a dead sink
+    if (sink_failed) continue;  // drain and discard, so a dead sink cannot fill the pipe
     auto written = sink->write(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
     if (!written) {
       spdlog::warn("launcher: {} of pid={} can no longer be sent, discarding the rest: {}", name, state->pid,

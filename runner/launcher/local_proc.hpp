@@ -25,8 +25,8 @@
 
 namespace kite::launcher {
 
-// Bytes one output pump reads and forwards at a time; the pump holds no other
-// buffer, so a slow sink blocks the pump and then the process on a full pipe.
+// Bytes one output pump reads and forwards at a time. The pump has no other
+// buffer, so a slow sink blocks the pump, and then the process on a full pipe.
 inline constexpr std::size_t kPumpBufferBytes = 64 * 1024;
 
 // Largest read a PipeReader serves at once, whatever the controller requests.
@@ -47,7 +47,7 @@ struct ProcOptions {
   process_tree::KillOptions kill;
 };
 
-// Where the child's streams go (RemoteLaunchCallable after LocalLauncher).
+// Destinations and sources of the child's streams (RemoteLaunchCallable after LocalLauncher).
 struct StreamPlan {
   std::shared_ptr<ByteSink> out;         // stdout (and merged stderr); null: discarded
   std::shared_ptr<ByteSink> err;         // separate stderr; null: merged into stdout

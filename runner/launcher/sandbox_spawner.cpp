@@ -25,8 +25,8 @@ int java_status(const sandbox::ExitStatus& status) {
 }
 
 // A sandboxed step. sandbox::Step is not safe for concurrent use, so wait()
-// and kill_tree() take `mutex_`; wait() first blocks in waitid(WNOWAIT)
-// outside the lock so that a kill can run while the step is alive.
+// and kill_tree() take `mutex_`. wait() first blocks in waitid(WNOWAIT)
+// outside the lock, so a kill can run while the step is alive.
 class SandboxChild final : public ChildProcess {
  public:
   explicit SandboxChild(sandbox::Step step) : step_(std::move(step)), pid_(step_.pid()) {}

@@ -19,7 +19,7 @@ class SandboxSpawner final : public Spawner {
   SandboxSpawner(sandbox::Policy policy, std::vector<sandbox::CacheMount> caches, std::string node_name);
 
   // Binds the working directory and its "@tmp" sibling (Jenkins' temporary
-  // directory, which holds durable-task control directories) writable, plus
+  // directory, which contains durable-task control directories) writable, plus
   // every argument that is an existing absolute path outside them, such as
   // the /tmp/jenkins*.sh script of a freestyle shell step.
   std::expected<SpawnedProcess, Error> spawn(const SpawnRequest& request) override;
