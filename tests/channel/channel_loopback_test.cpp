@@ -318,7 +318,9 @@ TEST_CASE("answered agent pings keep the channel up", "[channel]") {
   for (int i = 0; i < 2; ++i) {
     auto ping = f.transport->next_sent(3s);
     REQUIRE(ping.has_value());
-    const auto& request = std::get<UserRequestCmd>(*decode_command(*ping));
+    auto decoded = decode_command(*ping);
+    REQUIRE(decoded.has_value());
+    const auto& request = std::get<UserRequestCmd>(*decoded);
     f.transport->inject(encode_normal_response(request.id, 0, std::vector<std::uint8_t>{0xac, 0xed, 0x00, 0x05, 0x70}));
   }
   CHECK_FALSE(f.channel->wait_for(300ms).has_value());
