@@ -292,7 +292,7 @@ class WriterImpl {
 
   Result<void> class_desc(const ClassDesc* d) {
     DepthGuard guard(w_.depth_);
-    if (w_.depth_ > kMaxWriteDepth) return fail("descriptor chain deeper than 4096");
+    if (w_.depth_ > kMaxWriteDepth) return fail("object graph nested deeper than 4096 at a class descriptor");
     if (d == nullptr) {
       token(Token::Null);
       return {};
