@@ -198,7 +198,14 @@ std::expected<void, Error> kill_all(const StepCgroup& cg) {
 }
 
 std::expected<void, Error> remove(const StepCgroup& cg) {
-  if (::rmdir(cg.dir.c_str()) != 0) {
+  // The last processes' exit can trail the init's by a moment (EBUSY).
+  constexpr int kAttempts = 20;
+  int rc = ::rmdir(cg.dir.c_str());
+  for (int i = 1; i < kAttempts && rc != 0 && errno == EBUSY; ++i) {
+    ::usleep(5000);
+    rc = ::rmdir(cg.dir.c_str());
+  }
+  if (rc != 0) {
     auto e = sys_error("rmdir", "'" + cg.dir + "'");
     spdlog::warn("sandbox: {}", e.message());
     return std::unexpected(e);

@@ -377,7 +377,11 @@ std::expected<Step, Error> launch(const LaunchRequest& req) {
   const uint64_t id = next_step_id.fetch_add(1);
   std::optional<cgroup2::StepCgroup> cgroup;
   if (probe.cgroup_delegated) {
-    cgroup2::Delegation d{probe.cgroup_dir, true, true, true};
+    cgroup2::Delegation d{probe.cgroup_dir, true, true, probe.cgroup_cpu};
+    if (policy.limits.cpu_percent && !probe.cgroup_cpu) {
+      spdlog::warn("sandbox: step [{}]: cpu_percent {} is not enforced: the cpu controller is not delegated to {}", req.label,
+                   policy.limits.cpu_percent, probe.cgroup_dir);
+    }
     auto cg = cgroup2::create(d, fmt::format("step-{}-{}", ::getpid(), id), policy.limits);
     if (!cg) return std::unexpected(cg.error());
     cgroup = std::move(*cg);

@@ -219,6 +219,7 @@ void probe_cgroups(ProbeResult& r) {
   auto d = cgroup2::find_delegated();
   if (d) {
     r.cgroup_delegated = d->memory && d->pids;
+    r.cgroup_cpu = d->cpu;
     r.cgroup_dir = d->dir;
     r.findings.push_back({r.cgroup_delegated ? Level::ok : Level::warning, "cgroup v2 delegation",
                           fmt::format("step cgroups go in {} (memory: {}, pids: {}, cpu: {})", d->dir, d->memory ? "yes" : "no",

@@ -21,7 +21,8 @@ struct ProbeResult {
   std::vector<Finding> findings;
   bool can_confine = false;         // user+mount+pid namespaces, a fresh /proc and seccomp all work
   bool can_isolate_network = false; // a new network namespace with loopback works
-  bool cgroup_delegated = false;    // a cgroup v2 subtree with memory, pids and cpu is writable
+  bool cgroup_delegated = false;    // a cgroup v2 subtree with memory and pids is writable
+  bool cgroup_cpu = false;          // ... and the cpu controller is available there too
   std::string cgroup_dir;           // the directory step cgroups are created in, when delegated
 };
 

@@ -107,25 +107,27 @@ bool become_mapped_ids(const Mapping& m, ChildFailure& f) {
 }
 
 bool drop_privileges(const Mapping& m, ChildFailure& f) {
-  if (!m.new_namespace && (m.host_uid != ::getuid() || m.host_gid != ::getgid())) {
-    if (::setgroups(0, nullptr) != 0) return fail(f, "setgroups", errno, "0, NULL");
-    if (::setresgid(m.host_gid, m.host_gid, m.host_gid) != 0) return fail(f, "setresgid", errno, "%u", m.host_gid);
-    if (::setresuid(m.host_uid, m.host_uid, m.host_uid) != 0) return fail(f, "setresuid", errno, "%u", m.host_uid);
-  }
   // NOROOT keeps execve from granting capabilities to uid 0; locking the bits
   // keeps the step from undoing it. Needs CAP_SETPCAP, which is still held.
   const unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
                              SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED;
-  if (::prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) != 0 && errno != EPERM) {
+  if (::prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) != 0) {
     return fail(f, "prctl", errno, "PR_SET_SECUREBITS, 0x%lx", bits);
   }
   for (int cap = 0; cap <= CAP_LAST_CAP + 8; ++cap) {
-    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL && errno != EPERM) {
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
       return fail(f, "prctl", errno, "PR_CAPBSET_DROP, %d", cap);
     }
   }
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
     return fail(f, "prctl", errno, "PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL");
+  }
+  // The id switch comes after the bounding set drop, which needs CAP_SETPCAP,
+  // and before the capset, because CAP_SETUID and CAP_SETGID are still needed.
+  if (!m.new_namespace && (m.host_uid != ::getuid() || m.host_gid != ::getgid())) {
+    if (::setgroups(0, nullptr) != 0) return fail(f, "setgroups", errno, "0, NULL");
+    if (::setresgid(m.host_gid, m.host_gid, m.host_gid) != 0) return fail(f, "setresgid", errno, "%u", m.host_gid);
+    if (::setresuid(m.host_uid, m.host_uid, m.host_uid) != 0) return fail(f, "setresuid", errno, "%u", m.host_uid);
   }
   if (capset_raw(0, 0, 0, false) != 0) return fail(f, "capset", errno, "all sets empty");
   return true;

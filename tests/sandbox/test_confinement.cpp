@@ -59,6 +59,28 @@ TEST_CASE("step cannot write outside writable paths") {
   fs::remove_all(dir);
 }
 
+TEST_CASE("step has no capabilities") {
+  const fs::path ws = scratch_dir("caps");
+  std::vector<Policy> policies = {builtin("default"), as_build_user(builtin("strict"))};
+  if (::geteuid() == 0) {
+    Policy no_userns = as_build_user(builtin("default"));
+    no_userns.namespaces.user = false;
+    policies.push_back(no_userns);
+  }
+  for (const auto& p : policies) {
+    const auto r = run_sh(p, "grep -E '^(CapEff|CapPrm|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status", ws);
+    REQUIRE(r.launched);
+    INFO("user namespace: " << p.namespaces.user << "\n" << r.output);
+    CHECK(contains(r.output, "CapEff:\t0000000000000000"));
+    CHECK(contains(r.output, "CapPrm:\t0000000000000000"));
+    CHECK(contains(r.output, "CapBnd:\t0000000000000000"));
+    CHECK(contains(r.output, "CapAmb:\t0000000000000000"));
+    CHECK(contains(r.output, "NoNewPrivs:\t1"));
+    CHECK(contains(r.output, "Seccomp:\t2"));
+  }
+  fs::remove_all(ws);
+}
+
 TEST_CASE("private tmp is not the host's") {
   const fs::path ws = scratch_dir("tmp");
   const std::string marker = "/tmp/kite-sandbox-marker-" + std::to_string(::getpid());
