@@ -103,8 +103,9 @@ struct ExitStatus {
 
 struct StepState;
 
-// A running or finished step. Movable, not copyable. Destroying a Step that
-// is not detached kills its process tree and reaps it; a detached Step is
+// A running or finished step. Movable, not copyable, and not safe for
+// concurrent use: call it from one thread at a time. Destroying a Step that
+// is not detached kills its process tree and reaps it. A detached Step is
 // left running.
 class Step {
  public:
