@@ -378,6 +378,35 @@ TEST_CASE("ping answer matches the recorded one", "[vectors]") {
   CHECK(response_id(*ours) == response_id(recorded));
 }
 
+TEST_CASE("damaged recorded commands are errors, not crashes", "[vectors]") {
+  std::size_t decoded = 0;
+  std::size_t rejected = 0;
+  for (const auto& e : fs::directory_iterator(g_vectors / "remoting")) {
+    if (e.path().extension() != ".bin") continue;
+    const auto bytes = read_binary(e.path());
+    auto check = [&](std::span<const std::uint8_t> input) {
+      auto command = decode_command(input);
+      if (!command) {
+        ++rejected;
+        return;
+      }
+      ++decoded;
+      if (const auto* request = std::get_if<UserRequestCmd>(&*command)) (void)ser::read_payload(request->payload);
+    };
+    // Every prefix length in 64 steps, and every seventh byte inverted.
+    for (std::size_t cut = 0; cut < bytes.size(); cut += bytes.size() / 64 + 1) {
+      check(std::span<const std::uint8_t>(bytes).first(cut));
+    }
+    for (std::size_t k = 0; k < bytes.size(); k += 7) {
+      auto damaged = bytes;
+      damaged[k] ^= 0xff;
+      check(damaged);
+    }
+  }
+  CHECK(rejected > 0);
+  CHECK(decoded > 0);
+}
+
 int main(int argc, char* argv[]) {
   const char* dir = std::getenv("KITE_SHARED_VECTORS");
   g_vectors = dir ? fs::path(dir) : fs::path("../shared/vectors");
