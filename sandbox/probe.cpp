@@ -229,7 +229,7 @@ void probe_cgroups(ProbeResult& r) {
   }
   r.findings.push_back({Level::warning, "cgroup v2 delegation",
                         fmt::format("limits fall back to rlimits (RLIMIT_AS, RLIMIT_NPROC) and the kill reason of a memory limit is unknown: {}", d.error().message()),
-                        "systemd: set Delegate=yes in kite.service (the packaged unit does); boot with systemd.unified_cgroup_hierarchy=1 "
+                        "systemd: set Delegate=yes in the [Service] section of kite.service; boot with systemd.unified_cgroup_hierarchy=1 "
                         "if the controllers are bound to cgroup v1; containers: run with a private cgroup namespace that is writable "
                         "(Docker --cgroupns=private with cgroup v2 on the host)"});
   if (::geteuid() == 0) {
