@@ -71,6 +71,7 @@ public final class Main {
                 case "vanish" -> m.vanish();
                 case "noping" -> m.noping();
                 case "badframe" -> m.badframe();
+                case "shell" -> m.shell();
                 case "bench" -> m.bench();
                 case "idle-bench" -> m.idleBench();
                 case "online-bench" -> m.onlineBench();
@@ -141,6 +142,7 @@ public final class Main {
                 seq.goOnline();
                 Report.info("node " + o.node + " is online");
                 ResponseTimeMonitor.Data data = seq.monitors(null);
+                demoShellStep(ch, seq);
                 Report.info("monitors answered; pinging every " + o.pingIntervalSeconds + " s (Ctrl-C to stop)");
                 for (int pings = 1; !ch.ended().isDone(); pings++) {
                     ch.call(new PingThread.Ping(), o.agentPingTimeout * 1000L + 5000);
@@ -156,6 +158,112 @@ public final class Main {
             Report.info("waiting for the agent to reconnect");
             ch.close();
         }
+    }
+
+    /** Runs the demo's build step, one "Execute shell", and prints its console lines. */
+    private void demoShellStep(ControllerChannel ch, ConnectSequence seq) throws Exception {
+        String root = o.workDir != null ? o.workDir : System.getProperty("java.io.tmpdir");
+        String ws = Path.of(root, "workspace", "demo-job").toString();
+        String script = "echo \"hello from $(hostname) in $PWD\"\nuname -sm\nprintf 'build %s done' \"$BUILD_NUMBER\"\n";
+        ShellStep.Result r = new ShellStep(ch, seq, o.callTimeoutSeconds * 1000L).run(ws, script, buildEnvironment(ws, "demo-job", "demo"));
+        byte[] console = concat(r.listenerBytes(), r.outBytes());
+        for (String line : new String(console, StandardCharsets.UTF_8).split("\n", -1)) {
+            Report.info("  console | " + line);
+        }
+        Report.info("shell step finished with exit code " + r.exitCode());
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    /** The variables Jenkins puts in a freestyle build's environment (those KillTask matches on). */
+    private static java.util.Map<String, String> buildEnvironment(String ws, String job, String cookie) {
+        java.util.Map<String, String> env = new java.util.LinkedHashMap<>();
+        env.put("BUILD_ID", "1");
+        env.put("BUILD_NUMBER", "1");
+        env.put("BUILD_TAG", "jenkins-" + job + "-1");
+        env.put("JOB_NAME", job);
+        env.put("JOB_BASE_NAME", job);
+        env.put("JENKINS_SERVER_COOKIE", cookie);
+        env.put("HUDSON_SERVER_COOKIE", cookie);
+        env.put("WORKSPACE", ws);
+        return env;
+    }
+
+    /** Encodes expected output as ISO-8859-1, so each char of {@code s} is one byte. */
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * Runs a freestyle build with two "Execute shell" steps and the end-of-build KillTask. Step 1
+     * exits 0 after binary and non-UTF-8 output, a 252 KB block, a daemon left behind and no final
+     * newline. Step 2 exits 3. KillTask must reach the daemon.
+     */
+    private void shell() throws Exception {
+        ControllerChannel ch = accept();
+        if (ch == null) {
+            return;
+        }
+        ConnectSequence seq = new ConnectSequence(ch, o);
+        seq.goOnline();
+        String root = o.workDir != null ? o.workDir : Files.createTempDirectory("kite-shell").toString();
+        String ws = Path.of(root, "workspace", "shell-job").toString();
+        String cookie = "kite-shell-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+        java.util.Map<String, String> env = buildEnvironment(ws, "shell-job", cookie);
+        ShellStep step = new ShellStep(ch, seq, o.callTimeoutSeconds * 1000L);
+
+        String block = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\n";
+        String script = String.join("\n",
+                "set +x",
+                "printf 'first line\\n'",
+                "printf 'binary \\000\\001\\002\\177\\200\\377 bytes\\n'",
+                "printf 'latin-1 \\351\\350 and utf-8 caf\\303\\251\\n'",
+                "i=0; while [ $i -lt 4000 ]; do echo " + block.trim() + "; i=$((i+1)); done",
+                "printf '%s\\n' \"$JOB_NAME in $PWD\"",
+                "sleep 300 >/dev/null 2>&1 &",
+                "printf 'last line without newline'") + "\n";
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        expected.write(bytes("+ set +x\nfirst line\nbinary \0\1\2\177\200\377 bytes\nlatin-1 \351\350 and utf-8 caf\303\251\n"));
+        for (int i = 0; i < 4000; i++) {
+            expected.write(bytes(block));
+        }
+        expected.write(("shell-job in " + ws + "\n").getBytes(StandardCharsets.UTF_8));
+        expected.write(bytes("last line without newline"));
+
+        ShellStep.Result ok = step.run(ws, script, env);
+        Report.equal("[shell-job] $ /bin/sh -xe " + ok.scriptPath() + "\n",
+                new String(ok.listenerBytes(), StandardCharsets.UTF_8), "listener line before the launch");
+        byte[] want = expected.toByteArray();
+        byte[] got = ok.outBytes();
+        int diff = Arrays.mismatch(want, got);
+        Report.check(diff < 0, "output bytes of step 1 (" + got.length + " bytes, want " + want.length + ")"
+                + (diff < 0 ? "" : ", first difference at byte " + diff));
+        Report.equal(0, ok.exitCode(), "exit code of step 1");
+
+        ShellStep.Result failing = step.run(ws, "set +x\necho failing on purpose\nexit 3\n", env);
+        Report.equal("+ set +x\nfailing on purpose\n", new String(failing.outBytes(), StandardCharsets.ISO_8859_1),
+                "output bytes of step 2");
+        Report.equal(3, failing.exitCode(), "exit code of step 2");
+
+        String entry = "JENKINS_SERVER_COOKIE=" + cookie;
+        List<Long> daemons = ShellStep.processesWith(entry);
+        Report.check(!daemons.isEmpty(), "step 1 left its background sleep running before KillTask: " + daemons);
+        java.util.Map<String, String> model = new java.util.LinkedHashMap<>(env);
+        model.remove("WORKSPACE");
+        step.killTask(model);
+        List<Long> left = ShellStep.processesWith(entry);
+        for (int i = 0; i < 50 && !left.isEmpty(); i++) {
+            Thread.sleep(200);
+            left = ShellStep.processesWith(entry);
+        }
+        Report.check(left.isEmpty(), "KillTask killed every process carrying the build's cookie: left " + left);
+        Report.check(ch.commandErrors.isEmpty(), "every agent command deserialized");
+        Report.check(ch.closeOrderly(10_000), "orderly close after the shell steps");
+        ch.close();
     }
 
     private void connect() throws Exception {

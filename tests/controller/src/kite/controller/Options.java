@@ -24,7 +24,7 @@ final class Options {
 
     static final String USAGE = String.join("\n",
             "usage: java -jar test-controller.jar [options]",
-            "  --scenario NAME        connect (default), demo, unknown, vanish, noping, badframe,\n"
+            "  --scenario NAME        connect (default), demo, shell, unknown, vanish, noping, badframe,\n"
             + "                         bench (round trips), online-bench, idle-bench",
             "  --port N               listen port on 127.0.0.1 (0 = any free port)",
             "  --port-file FILE       write the chosen port to FILE once listening",
