@@ -5,6 +5,7 @@
 
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -123,6 +124,36 @@ namespace {
 
 std::string seconds(std::chrono::milliseconds ms) { return fmt::format("{:.1f} s", ms.count() / 1000.0); }
 
+// How long, and how many bytes, Kite reads and discards after it closed the
+// connection because of a protocol error.
+constexpr std::chrono::milliseconds kErrorLinger{1000};
+constexpr std::size_t kErrorLingerMaxBytes = 64 * 1024 * 1024;
+
+// Reads and discards what the controller still sends after Kite's close frame.
+// Closing a socket whose receive queue holds unread bytes makes the kernel
+// send a TCP reset, and the peer's kernel then drops the close frame before
+// the controller reads it; draining first lets the close code arrive.
+void drain_before_close(CURL* curl, curl_socket_t socket, std::span<std::byte> buffer) {
+  ::shutdown(socket, SHUT_WR);
+  const auto deadline = Clock::now() + kErrorLinger;
+  std::size_t discarded = 0;
+  while (discarded < kErrorLingerMaxBytes) {
+    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (remaining <= 0) return;
+    pollfd fd{socket, POLLIN, 0};
+    const int ready = ::poll(&fd, 1, static_cast<int>(remaining));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return;
+    for (;;) {
+      size_t received = 0;
+      const CURLcode code = curl_easy_recv(curl, buffer.data(), buffer.size(), &received);
+      if (code == CURLE_AGAIN) break;
+      if (code != CURLE_OK || received == 0) return;
+      discarded += received;
+    }
+  }
+}
+
 }  // namespace
 
 void WebSocketTransport::Impl::run() {
@@ -145,6 +176,7 @@ void WebSocketTransport::Impl::run() {
   bool close_received = false;
   Clock::time_point close_deadline{};
   bool done = false;
+  bool drain_after_error = false;
   CloseReason result;
 
   auto queue_control = [&](ws::Opcode opcode, std::span<const std::byte> payload) {
@@ -170,6 +202,7 @@ void WebSocketTransport::Impl::run() {
       // One non-blocking attempt to get the close frame out.
       size_t written = 0;
       curl_easy_send(curl.get(), out.data() + out_pos, out.size() - out_pos, &written);
+      drain_after_error = true;
     }
     result = CloseReason{false, std::move(message)};
     done = true;
@@ -374,6 +407,7 @@ void WebSocketTransport::Impl::run() {
     accepting = false;
     space_or_closed.notify_all();
   }
+  if (drain_after_error) drain_before_close(curl.get(), socket, buffer);
   // Close the socket before reporting, so a reconnect never overlaps this connection.
   curl.reset();
   {
