@@ -4,35 +4,12 @@
 #include <locale.h>
 #include <unistd.h>
 
-#include <utility>
+#include "sandbox/fd.hpp"
 
 namespace kite::filepath::detail {
 
-// Owns one file descriptor and closes it on destruction.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) reset(std::exchange(other.fd_, -1));
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { reset(); }
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
+// The sandbox's descriptor owner serves the FilePath code too.
+using UniqueFd = kite::sandbox::UniqueFd;
 
 // Switches the calling thread to the C.UTF-8 character type while it lives.
 // libarchive converts entry names between UTF-8 (zip flag, hdrcharset) and
