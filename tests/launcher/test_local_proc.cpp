@@ -181,7 +181,9 @@ TEST_CASE("spawn failures use Java's messages", "[local_proc]") {
 
 TEST_CASE("cancelled join kills the tree", "[local_proc]") {
   ForkExecSpawner spawner;
-  auto proc = LocalProc::start(spawner, shell("sleep 300 & sleep 300; wait"), StreamPlan{},
+  // exec makes the foreground sleep the child itself, so its status is always
+  // SIGTERM; a shell waiting for its children could exit 0 once they were gone.
+  auto proc = LocalProc::start(spawner, shell("sleep 300 & exec sleep 300"), StreamPlan{},
                                ProcOptions{.pump_wait = 10000ms, .kill = {1000ms}});
   REQUIRE(proc.has_value());
   std::stop_source stop;
