@@ -130,7 +130,7 @@ constexpr std::chrono::milliseconds kErrorLinger{1000};
 constexpr std::size_t kErrorLingerMaxBytes = 64 * 1024 * 1024;
 
 // Reads and discards what the controller still sends after Kite's close frame.
-// Closing a socket whose receive queue holds unread bytes makes the kernel
+// Closing a socket whose receive queue contains unread bytes makes the kernel
 // send a TCP reset, and the peer's kernel then drops the close frame before
 // the controller reads it; draining first lets the close code arrive.
 void drain_before_close(CURL* curl, curl_socket_t socket, std::span<std::byte> buffer) {
