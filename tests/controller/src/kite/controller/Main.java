@@ -34,7 +34,7 @@ import org.example.UnknownCallable;
 public final class Main {
     static final long MASK_510 = 0x1FE;
 
-    private final Options o;
+    final Options o;
     private final WebSocketServer server;
     private final String capabilityHeader;
     private String cookie = HexFormat.of().formatHex(new SecureRandom().generateSeed(32));
@@ -76,8 +76,10 @@ public final class Main {
                 case "idle-bench" -> m.idleBench();
                 case "online-bench" -> m.onlineBench();
                 default -> {
-                    System.err.println("unknown scenario " + o.scenario + "\n" + Options.USAGE);
-                    System.exit(2);
+                    if (!ScenarioGroups.run(m, o.scenario)) {
+                        System.err.println("unknown scenario " + o.scenario + "\n" + Options.USAGE);
+                        System.exit(2);
+                    }
                 }
             }
         } catch (Exception e) {
@@ -99,7 +101,7 @@ public final class Main {
     }
 
     /** Accepts the next agent connection and checks its handshake; null (and a failure) on time-out. */
-    private ControllerChannel accept() throws IOException {
+    ControllerChannel accept() throws IOException {
         String previousCookie = connections == 0 ? null : cookie;
         String issued = previousCookie != null ? previousCookie : cookie;
         WebSocketServer.Connection c = server.accept(o.acceptTimeoutSeconds * 1000, o.node, o.secret, issued,
@@ -173,14 +175,14 @@ public final class Main {
         Report.info("shell step finished with exit code " + r.exitCode());
     }
 
-    private static byte[] concat(byte[] a, byte[] b) {
+    static byte[] concat(byte[] a, byte[] b) {
         byte[] c = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, c, a.length, b.length);
         return c;
     }
 
     /** The variables Jenkins puts in a freestyle build's environment (those KillTask matches on). */
-    private static java.util.Map<String, String> buildEnvironment(String ws, String job, String cookie) {
+    static java.util.Map<String, String> buildEnvironment(String ws, String job, String cookie) {
         java.util.Map<String, String> env = new java.util.LinkedHashMap<>();
         env.put("BUILD_ID", "1");
         env.put("BUILD_NUMBER", "1");
@@ -194,7 +196,7 @@ public final class Main {
     }
 
     /** Encodes expected output as ISO-8859-1, so each char of {@code s} is one byte. */
-    private static byte[] bytes(String s) {
+    static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.ISO_8859_1);
     }
 
