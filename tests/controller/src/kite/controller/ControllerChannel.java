@@ -16,6 +16,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
+import java.io.OutputStream;
 import java.io.Serializable;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
@@ -30,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * The controller's end of a remoting channel over one WebSocket connection: chunk framing,
@@ -76,6 +78,13 @@ final class ControllerChannel implements AutoCloseable {
     final List<Integer> unexported = new CopyOnWriteArrayList<>();
     final List<ProxyOutputStream.Chunk> chunks = new CopyOnWriteArrayList<>();
     final List<String> commandErrors = new CopyOnWriteArrayList<>();
+    /**
+     * Streams the controller exported, by oid: chunks for these go to the stream instead of
+     * {@link #chunks}, and the agent's EOF closes it. Written on the reader thread, in order.
+     */
+    final Map<Integer, OutputStream> exportedStreams = new ConcurrentHashMap<>();
+    /** Receives, on the reader thread, the commands handled nowhere else here (Pipe$ConnectCommand, Ack). */
+    volatile Consumer<Command> otherCommands;
 
     ControllerChannel(WebSocketServer.Connection ws) {
         this.ws = ws;
@@ -165,12 +174,32 @@ final class ControllerChannel implements AutoCloseable {
                 // The agent may already have gone.
             }
         } else if (c instanceof ProxyOutputStream.Chunk chunk) {
-            chunks.add(chunk);
+            OutputStream stream = exportedStreams.get(chunk.oid);
+            if (stream == null) {
+                chunks.add(chunk);
+            } else {
+                try {
+                    stream.write(chunk.buf);
+                } catch (IOException e) {
+                    Report.info("could not write a chunk to exported stream " + chunk.oid + ": " + e);
+                }
+            }
             try {
                 send(new ProxyOutputStream.Ack(chunk.oid, chunk.buf.length));
             } catch (IOException e) {
                 Report.info("could not acknowledge a chunk: " + e);
             }
+        } else if (c instanceof ProxyOutputStream.EOF eof && exportedStreams.containsKey(eof.oid)) {
+            if (eof.error != null) {
+                Report.info("agent closed exported stream " + eof.oid + " with an error: " + eof.error);
+            }
+            try {
+                exportedStreams.remove(eof.oid).close();
+            } catch (IOException e) {
+                Report.info("could not close exported stream " + eof.oid + ": " + e);
+            }
+        } else if (otherCommands != null && c instanceof Command command) {
+            otherCommands.accept(command);
         } else {
             Report.info("agent sent " + c.getClass().getName());
         }
