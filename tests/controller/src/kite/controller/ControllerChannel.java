@@ -85,6 +85,11 @@ final class ControllerChannel implements AutoCloseable {
     final Map<Integer, OutputStream> exportedStreams = new ConcurrentHashMap<>();
     /** Receives, on the reader thread, the commands handled nowhere else here (Pipe$ConnectCommand, Ack). */
     volatile Consumer<Command> otherCommands;
+    /**
+     * I/O ids of the stream commands the controller sends (Chunk, EOF). Each UserRequest carries
+     * the last one as lastIoId, so the agent applies those writes before it runs the callable.
+     */
+    final AtomicInteger ioIds = new AtomicInteger();
 
     ControllerChannel(WebSocketServer.Connection ws) {
         this.ws = ws;
@@ -303,7 +308,9 @@ final class ControllerChannel implements AutoCloseable {
     CompletableFuture<Response> callAsync(int id, byte[] payload, String toString) throws IOException {
         CompletableFuture<Response> f = new CompletableFuture<>();
         pending.put(id, f);
-        send(new UserRequest(id, loaderProxy(), payload, toString));
+        UserRequest request = new UserRequest(id, loaderProxy(), payload, toString);
+        request.lastIoId = ioIds.get();
+        send(request);
         return f;
     }
 
