@@ -1,18 +1,19 @@
 package hudson.remoting;
 
 import java.io.IOException;
+import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.OutputStream;
 import java.io.Serializable;
 
 /**
- * Mirror of remoting's RemoteOutputStream as the controller sends it: no field values, custom
- * data = the export id of the controller's stream. The test controller collects what arrives for
- * that id itself, so write() is never used here.
+ * Mirror of remoting's RemoteOutputStream: no field values, custom data = the export id of the
+ * writer's stream (the controller's, or the agent's when the agent returns one). The test
+ * controller collects what arrives for an id itself, so write() is never used here.
  */
 public final class RemoteOutputStream extends OutputStream implements Serializable {
     private static final long serialVersionUID = 1L;
-    private final transient int oid;
+    private transient int oid;
 
     public RemoteOutputStream(int oid) {
         this.oid = oid;
@@ -24,6 +25,10 @@ public final class RemoteOutputStream extends OutputStream implements Serializab
 
     private void writeObject(ObjectOutputStream oos) throws IOException {
         oos.writeInt(oid);
+    }
+
+    private void readObject(ObjectInputStream ois) throws IOException {
+        oid = ois.readInt();
     }
 
     @Override

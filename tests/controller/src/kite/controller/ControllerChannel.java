@@ -77,6 +77,7 @@ final class ControllerChannel implements AutoCloseable {
     final AtomicInteger closeCommandsReceived = new AtomicInteger();
     final List<Integer> unexported = new CopyOnWriteArrayList<>();
     final List<ProxyOutputStream.Chunk> chunks = new CopyOnWriteArrayList<>();
+    final List<ProxyOutputStream.EOF> eofs = new CopyOnWriteArrayList<>();
     final List<String> commandErrors = new CopyOnWriteArrayList<>();
     /**
      * Streams the controller exported, by oid: chunks for these go to the stream instead of
@@ -205,6 +206,8 @@ final class ControllerChannel implements AutoCloseable {
             }
         } else if (otherCommands != null && c instanceof Command command) {
             otherCommands.accept(command);
+        } else if (c instanceof ProxyOutputStream.EOF eof) {
+            eofs.add(eof);
         } else {
             Report.info("agent sent " + c.getClass().getName());
         }
