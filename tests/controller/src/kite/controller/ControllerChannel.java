@@ -32,6 +32,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * The controller's end of a remoting channel over one WebSocket connection: chunk framing,
@@ -86,6 +87,11 @@ final class ControllerChannel implements AutoCloseable {
     final Map<Integer, OutputStream> exportedStreams = new ConcurrentHashMap<>();
     /** Receives, on the reader thread, the commands handled nowhere else here (Pipe$ConnectCommand, Ack). */
     volatile Consumer<Command> otherCommands;
+    /**
+     * Decides on the reader thread whether a received chunk is acknowledged at once (null: always).
+     * For a chunk it rejects, the scenario sends the Ack itself later, which holds back the agent's window.
+     */
+    volatile Predicate<ProxyOutputStream.Chunk> ackAtOnce;
     /**
      * I/O ids of the stream commands the controller sends (Chunk, EOF). Each UserRequest carries
      * the last one as lastIoId, so the agent applies those writes before it runs the callable.
@@ -190,10 +196,13 @@ final class ControllerChannel implements AutoCloseable {
                     Report.info("could not write a chunk to exported stream " + chunk.oid + ": " + e);
                 }
             }
-            try {
-                send(new ProxyOutputStream.Ack(chunk.oid, chunk.buf.length));
-            } catch (IOException e) {
-                Report.info("could not acknowledge a chunk: " + e);
+            Predicate<ProxyOutputStream.Chunk> ackNow = ackAtOnce;
+            if (ackNow == null || ackNow.test(chunk)) {
+                try {
+                    send(new ProxyOutputStream.Ack(chunk.oid, chunk.buf.length));
+                } catch (IOException e) {
+                    Report.info("could not acknowledge a chunk: " + e);
+                }
             }
         } else if (c instanceof ProxyOutputStream.EOF eof && exportedStreams.containsKey(eof.oid)) {
             if (eof.error != null) {

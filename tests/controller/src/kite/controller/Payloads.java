@@ -51,7 +51,8 @@ final class Payloads {
         }
     }
 
-    private static final class AnnotatingOutput extends ObjectOutputStream {
+    /** Payload writer; scenario groups subclass it to write a mirror under another class name. */
+    static class AnnotatingOutput extends ObjectOutputStream {
         private final int loaderOid;
         private final Map<ClassLoader, Integer> announced = new IdentityHashMap<>();
 
