@@ -205,6 +205,7 @@ final class ControllerChannel implements AutoCloseable {
                 }
             }
         } else if (c instanceof ProxyOutputStream.EOF eof && exportedStreams.containsKey(eof.oid)) {
+            eofs.add(eof);
             if (eof.error != null) {
                 Report.info("agent closed exported stream " + eof.oid + " with an error: " + eof.error);
             }
