@@ -9,6 +9,8 @@
 // consult ProcessKillingVeto and ProcessKiller extensions, which Kite does
 // not support: it kills without asking.
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -105,12 +107,17 @@ callables::JavaException to_java(const Error& error) {
 std::expected<int, Error> join_cancellable(LocalProc& proc, channel::CallContext& ctx) {
   std::stop_source stop;
   std::jthread watcher([&ctx, &stop](std::stop_token done) {
+    std::mutex mutex;
+    std::condition_variable_any wakeup;
+    std::unique_lock lock(mutex);
     while (!done.stop_requested()) {
       if (ctx.cancelled()) {
         stop.request_stop();
         return;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      // The cancel flag sends no notification, so it is polled. The wait ends
+      // as soon as the join returns, so a short step never waits for a poll.
+      wakeup.wait_for(lock, done, std::chrono::milliseconds(100), [] { return false; });
     }
   });
   auto status = proc.join(stop.get_token());
