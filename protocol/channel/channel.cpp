@@ -292,10 +292,15 @@ std::expected<void, std::string> CallContext::flush(std::int32_t remote_oid) {
   return {};
 }
 
-std::expected<void, std::string> CallContext::close(std::int32_t remote_oid) {
+std::expected<void, std::string> CallContext::close(std::int32_t remote_oid,
+                                                   const std::optional<JavaException>& error) {
   auto& impl = channel_.impl();
   const std::int32_t io = impl.new_io_id();
-  if (!impl.send(encode_stream_eof(io, remote_oid, request_id_))) return std::unexpected("transport is closed");
+  ser::Arena arena;
+  const ser::Value throwable = error ? make_throwable(arena, *error) : ser::Value();
+  if (!impl.send(encode_stream_eof(io, remote_oid, request_id_, error ? &throwable : nullptr))) {
+    return std::unexpected("transport is closed");
+  }
   impl.windows.forget(remote_oid);
   last_io_id_ = io;
   return {};

@@ -81,8 +81,10 @@ class CallContext {
   // request was cancelled.
   std::expected<void, std::string> write(std::int32_t remote_oid, std::span<const std::uint8_t> data);
   std::expected<void, std::string> flush(std::int32_t remote_oid);
-  // Sends ProxyOutputStream$EOF: the controller closes its stream.
-  std::expected<void, std::string> close(std::int32_t remote_oid);
+  // Sends ProxyOutputStream$EOF: the controller closes its stream. With
+  // `error` the EOF carries that exception, and the controller's reader fails
+  // with it (remoting's Pipe.error).
+  std::expected<void, std::string> close(std::int32_t remote_oid, const std::optional<JavaException>& error = std::nullopt);
 
   // ---- reading a stream the controller exported (non-greedy RemoteInputStream)
   // One ProxyInputStream$Chunk request for up to `max_bytes`; an empty vector at EOF.

@@ -487,8 +487,16 @@ std::vector<std::uint8_t> encode_stream_chunk(std::int32_t io_id, std::int32_t o
 std::vector<std::uint8_t> encode_stream_flush(std::int32_t io_id, std::int32_t oid, std::int32_t request_id) {
   return simple(descriptors().flush, {{"ioId", io_id}, {"oid", oid}, {"requestId", request_id}});
 }
-std::vector<std::uint8_t> encode_stream_eof(std::int32_t io_id, std::int32_t oid, std::int32_t request_id) {
-  return simple(descriptors().eof, {{"ioId", io_id}, {"oid", oid}, {"requestId", request_id}});
+std::vector<std::uint8_t> encode_stream_eof(std::int32_t io_id, std::int32_t oid, std::int32_t request_id,
+                                            const ser::Value* error) {
+  if (error == nullptr) return simple(descriptors().eof, {{"ioId", io_id}, {"oid", oid}, {"requestId", request_id}});
+  ser::Arena arena;
+  ser::Object* o = new_command(arena, descriptors().eof);
+  set(o, "ioId", io_id);
+  set(o, "oid", oid);
+  set(o, "requestId", request_id);
+  set(o, "error", *error);
+  return write_command(static_cast<const ser::Object*>(o));
 }
 std::vector<std::uint8_t> encode_stream_ack(std::int32_t oid, std::int32_t size) {
   return simple(descriptors().ack, {{"oid", oid}, {"size", size}});

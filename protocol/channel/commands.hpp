@@ -127,7 +127,10 @@ std::vector<std::uint8_t> encode_close();
 std::vector<std::uint8_t> encode_stream_chunk(std::int32_t io_id, std::int32_t oid, std::int32_t request_id,
                                               std::span<const std::uint8_t> data);
 std::vector<std::uint8_t> encode_stream_flush(std::int32_t io_id, std::int32_t oid, std::int32_t request_id);
-std::vector<std::uint8_t> encode_stream_eof(std::int32_t io_id, std::int32_t oid, std::int32_t request_id);
+// `error`, when given, is the Throwable the reader's stream fails with, as
+// remoting's Pipe.error sends it.
+std::vector<std::uint8_t> encode_stream_eof(std::int32_t io_id, std::int32_t oid, std::int32_t request_id,
+                                            const ser::Value* error = nullptr);
 std::vector<std::uint8_t> encode_stream_ack(std::int32_t oid, std::int32_t size);
 std::vector<std::uint8_t> encode_stream_dead_writer(std::int32_t oid);
 std::vector<std::uint8_t> encode_input_read(std::int32_t id, std::int32_t last_io_id, std::int32_t oid,

@@ -33,12 +33,14 @@ ser::Result<std::vector<std::uint8_t>> write_payload(const ser::Value& value, st
 ser::Value make_throwable(ser::Arena& arena, const JavaException& exception) {
   ser::jdk::ThrowableSpec spec;
   spec.class_name = exception.class_name;
-  spec.message = exception.message;
-  // The cause stays uninitialised (a reference to the exception itself), as
-  // the JDK writes an exception created without one.
+  spec.message = exception.own_detail_message ? exception.detail_message : exception.message;
+  // Without a cause it stays uninitialised (a reference to the exception
+  // itself), as the JDK writes an exception created without one.
+  if (exception.cause) spec.cause = make_throwable(arena, *exception.cause);
   for (const auto& [name, text] : exception.string_fields) {
     spec.fields.emplace_back(name, ser::jdk::string(arena, text));
   }
+  for (const auto& [name, number] : exception.int_fields) spec.fields.emplace_back(name, number);
   auto t = ser::jdk::throwable(arena, spec);
   if (t) return *t;
   // An unknown class name is a programming error of the handler; fall back to

@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "protocol/serialization/error.hpp"
@@ -27,10 +28,24 @@ struct ReturnValue {
 // java.io.IOException, java.lang.InterruptedException,
 // java.nio.file.NoSuchFileException, hudson.AbortException.
 struct JavaException {
+  JavaException() = default;
+  JavaException(std::string java_class, std::string text, std::vector<std::pair<std::string, std::string>> fields = {})
+      : class_name(std::move(java_class)), message(std::move(text)), string_fields(std::move(fields)) {}
+
   std::string class_name = "java.io.IOException";
   std::string message;
   // Extra fields of subclasses, e.g. {"file", "/x"} for NoSuchFileException (strings only).
   std::vector<std::pair<std::string, std::string>> string_fields;
+  // Extra int fields of subclasses, e.g. {"inputLength", 1} for MalformedInputException.
+  std::vector<std::pair<std::string, std::int32_t>> int_fields;
+  // When true, Throwable.detailMessage is `detail_message` (null when empty)
+  // instead of `message`. For exceptions whose getMessage() Java builds from
+  // fields: FileSystemException (file, other, reason), MalformedInputException
+  // (inputLength). `message` stays the getMessage() text for the ProxyException.
+  bool own_detail_message = false;
+  std::optional<std::string> detail_message;
+  // Throwable.getCause(), when the exception has one.
+  std::shared_ptr<const JavaException> cause;
 
   std::string describe() const { return message.empty() ? class_name : class_name + ": " + message; }
 };

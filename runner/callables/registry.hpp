@@ -152,7 +152,10 @@ class Context {
   }
   std::expected<void, std::string> flush(std::int32_t remote_oid) { return call_.flush(remote_oid); }
   // Ends the stream (ProxyOutputStream$EOF): the controller closes it.
-  std::expected<void, std::string> close(std::int32_t remote_oid) { return call_.close(remote_oid); }
+  // With `error` the controller's reader fails with that exception (Pipe.error).
+  std::expected<void, std::string> close(std::int32_t remote_oid, const std::optional<JavaException>& error = std::nullopt) {
+    return call_.close(remote_oid, error);
+  }
   // Reads from a non-greedy RemoteInputStream the controller exported; an
   // empty vector at EOF.
   std::expected<std::vector<std::uint8_t>, std::string> read(std::int32_t remote_oid, std::int32_t max_bytes = 8192,

@@ -3,8 +3,11 @@
 // Each handler decodes the callable's fields, runs the native operation
 // (file_ops.hpp, archive.hpp) and converts the result or the typed error into
 // the Java value or exception the controller expects.
+#include <dirent.h>
+
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -66,19 +69,34 @@ bool has_nofollow_links(const ser::Object& object, std::string_view name) {
   return false;
 }
 
-std::unexpected<callables::JavaException> java_error(const Error& error) {
-  // NOTE: the channel's JavaException has no cause, so the causes are
-  // appended to the message; Java sends them as Throwable.cause.
-  std::string message = error.message;
-  for (const Error* cause = error.cause.get(); cause != nullptr; cause = cause->cause.get()) {
-    message += " (caused by " + std::string(cause->java_class()) + ": " + cause->message + ")";
-  }
-  std::string java_class(error.java_class());
+// The Java exception for `error`, its fields and its chain of causes.
+callables::JavaException java_exception(const Error& error) {
+  callables::JavaException java;
+  java.class_name = error.java_class();
+  java.message = error.message;
   // The codec has no descriptor for this Jenkins class; its superclass
   // InterruptedException is what the controller's callers catch
   // ("did not manage to validate ... may be too slow").
-  if (error.kind == JavaException::FileMaskNoMatchesFoundException) java_class = "java.lang.InterruptedException";
-  return std::unexpected(callables::JavaException{std::move(java_class), std::move(message), {}});
+  if (error.kind == JavaException::FileMaskNoMatchesFoundException) java.class_name = "java.lang.InterruptedException";
+  if (error.nio_fields) {
+    // getMessage() is built from file, other and reason (the detail message).
+    java.string_fields.emplace_back("file", error.path);
+    if (!error.other.empty()) java.string_fields.emplace_back("other", error.other);
+    java.own_detail_message = true;
+    java.detail_message = error.reason;
+  }
+  constexpr std::string_view kInputLength = "Input length = ";
+  if (error.kind == JavaException::MalformedInputException && error.message.starts_with(kInputLength)) {
+    // getMessage() is "Input length = " + inputLength; the detail message is null.
+    java.int_fields.emplace_back("inputLength", std::stoi(error.message.substr(kInputLength.size())));
+    java.own_detail_message = true;
+  }
+  if (error.cause) java.cause = std::make_shared<const callables::JavaException>(java_exception(*error.cause));
+  return java;
+}
+
+std::unexpected<callables::JavaException> java_error(const Error& error) {
+  return std::unexpected(java_exception(error));
 }
 
 std::unexpected<callables::JavaException> missing_field(const FileCall& call, std::string_view name) {
@@ -350,6 +368,12 @@ CallResult extract_from(const FileCall& call, Context& ctx, const ser::Value* in
   return ctx.reply_null();
 }
 
+// Whether opendir succeeds on `path`, as File.list needs.
+bool listable(const std::string& path) {
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(path.c_str()), ::closedir);
+  return dir != nullptr;
+}
+
 template <class T>
 CallResult reply_void(Context& ctx, const Result<T>& result) {
   if (!result) return java_error(result.error());
@@ -437,10 +461,19 @@ const Registration symlink_to_handler{"hudson.FilePath$SymlinkTo",
                                       [](const FileCall& call, Context& ctx) -> CallResult {
   auto target = string_field(call.callable, "target");
   if (!target) return missing_field(call, "target");
-  // Util.createSymlink reports a failure on the task listener and returns;
-  // the failure is logged here and the call succeeds the same way.
+  // Util.createSymlink prints a failure on the task listener ("ln <target>
+  // <link> failed" and the exception) and returns normally.
   auto linked = symlink_to(call.path.string(), *target);
-  if (!linked) ctx.log().warn("filepath: ln {} {} failed: {}", *target, call.path.string(), linked.error().describe());
+  if (!linked) {
+    ctx.log().warn("filepath: ln {} {} failed: {}", *target, call.path.string(), linked.error().describe());
+    const ser::Value* listener = call.callable.field("listener");
+    const auto oid = listener != nullptr ? launcher::java::listener_stream_oid(*listener) : std::nullopt;
+    if (oid) {
+      const std::string text = "ln " + *target + " " + call.path.string() + " failed\n" + linked.error().describe() + "\n";
+      auto written = ctx.write(*oid, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+      if (!written) ctx.log().warn("filepath: cannot report the failed ln on the listener: {}", written.error());
+    }
+  }
   return ctx.reply_null();
 }};
 
@@ -462,12 +495,15 @@ const Registration read_handler{"hudson.FilePath$Read", [](const FileCall& call,
     }
     return read(path, output_sink(ctx, pipe->oid));
   }();
-  // Java hands a failure to the reading side through the pipe (Pipe.error)
-  // and returns null.
-  // TODO: send the error with the pipe's EOF once the channel supports it.
-  // Until then the controller reads a short stream and the failure is only logged.
-  if (!copied) ctx.log().warn("filepath: reading {} failed: {}", path, copied.error().describe());
-  (void)ctx.close(pipe->oid);
+  // Java hands a failure to the reading side through the pipe (Pipe.error):
+  // the EOF carries the exception, and the call itself returns null.
+  std::optional<callables::JavaException> failure;
+  if (!copied) {
+    ctx.log().warn("filepath: reading {} failed: {}", path, copied.error().describe());
+    failure = java_exception(copied.error());
+  }
+  auto closed = ctx.close(pipe->oid, failure);
+  if (!closed) ctx.log().warn("filepath: cannot end the pipe of {}: {}", path, closed.error());
   return ctx.reply_null();
 }};
 
@@ -532,6 +568,9 @@ const Registration list_filter_handler{"hudson.FilePath$ListFilter",
   } else {
     return Context::fail("Kite does not support the file filter " + std::string(filter->class_name()));
   }
+  // File.listFiles returns null for a path it cannot list (not a directory,
+  // missing, no read permission), and ListFilter then returns Collections.emptyList().
+  if (children.empty() && !listable(call.path.string())) return ctx.reply(ser::jdk::empty_list(ctx.arena()));
   std::vector<ser::Value> paths;
   for (const auto& child : children) paths.push_back(make_file_path(ctx.arena(), child));
   return ctx.reply(ser::jdk::array_list(ctx.arena(), std::move(paths)));

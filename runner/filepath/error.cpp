@@ -44,9 +44,11 @@ std::string Error::describe() const {
 Error nio_error(int err, std::string_view path, std::string_view other) {
   Error error;
   error.path = std::string(path);
+  error.other = std::string(other);
   error.error_number = err;
+  error.nio_fields = true;
 
-  // sun.nio.fs.FileSystemException.getMessage(): "file[ -> other][: reason]".
+  // java.nio.file.FileSystemException.getMessage(): "file[ -> other][: reason]".
   std::string location{path};
   if (!other.empty()) {
     location += " -> ";
@@ -57,8 +59,9 @@ Error nio_error(int err, std::string_view path, std::string_view other) {
       error.kind = JavaException::NoSuchFileException;
       error.message = location;
       break;
+    // EPERM (chmod of another user's file, for one) is not translated: the
+    // JDK 17 gives FileSystemException "<path>: Operation not permitted".
     case EACCES:
-    case EPERM:
       error.kind = JavaException::AccessDeniedException;
       error.message = location;
       break;
@@ -69,14 +72,17 @@ Error nio_error(int err, std::string_view path, std::string_view other) {
     case ENOTEMPTY:
       error.kind = JavaException::DirectoryNotEmptyException;
       error.message = std::string(path);
+      error.other.clear();
       break;
     case ELOOP:
       error.kind = JavaException::FileSystemException;
-      error.message = location + ": " + std::strerror(err) + " or unable to access attributes of symbolic link";
+      error.reason = std::string(std::strerror(err)) + " or unable to access attributes of symbolic link";
+      error.message = location + ": " + *error.reason;
       break;
     default:
       error.kind = JavaException::FileSystemException;
-      error.message = location + ": " + std::strerror(err);
+      error.reason = std::strerror(err);
+      error.message = location + ": " + *error.reason;
       break;
   }
   return error;

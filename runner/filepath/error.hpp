@@ -5,6 +5,7 @@
 
 #include <expected>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,11 @@ struct Error {
   std::string path;
   int error_number = 0;
   std::shared_ptr<const Error> cause;
+  // Set by nio_error: the fields java.nio.file.FileSystemException builds its
+  // message from ("<path>[ -> <other>][: <reason>]"); `other` empty means null.
+  bool nio_fields = false;
+  std::string other;
+  std::optional<std::string> reason;
 
   std::string_view java_class() const { return java_class_name(kind); }
   // One line with the class, message and the chain of causes, for logs.
@@ -49,9 +55,9 @@ using Result = std::expected<T, Error>;
 
 // Builds the exception java.nio (sun.nio.fs.UnixException) raises for `err`
 // on `path` (and `other` for two-path operations): ENOENT gives
-// NoSuchFileException, EACCES/EPERM AccessDeniedException, EEXIST
+// NoSuchFileException, EACCES AccessDeniedException, EEXIST
 // FileAlreadyExistsException, ENOTEMPTY DirectoryNotEmptyException, anything
-// else FileSystemException with the strerror text.
+// else (EPERM included) FileSystemException with the strerror text.
 Error nio_error(int err, std::string_view path, std::string_view other = {});
 
 // Builds the exception java.io.FileInputStream/FileOutputStream raise:

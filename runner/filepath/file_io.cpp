@@ -114,6 +114,24 @@ std::size_t utf8_sequence_length(std::string_view text) {
   return length;
 }
 
+// The "Input length" Java 17's Files.readString reports for the malformed
+// sequence at the start of `text` (String's UTF-8 decoder without
+// replacement): a three-byte lead with two bytes after it reports 3, with one
+// bad byte after it 2; a four-byte lead with three bytes after it reports 4;
+// anything else 1. Checked against the JDK by the FilePath end-to-end test.
+std::size_t java_malformed_length(std::string_view text) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    if (text.size() >= 3) return 3;
+    const bool overlong = lead == 0xE0 && (byte(1) & 0xE0) == 0x80;
+    if (text.size() == 2 && (overlong || (byte(1) & 0xC0) != 0x80)) return 2;
+    return 1;
+  }
+  if (lead >= 0xF0 && lead <= 0xF7 && text.size() >= 4) return 4;
+  return 1;
+}
+
 struct IconvCloser {
   void operator()(void* handle) const { iconv_close(static_cast<iconv_t>(handle)); }
 };
@@ -163,7 +181,8 @@ Result<std::string> read_to_string(const std::string& path) {
   while (!rest.empty()) {
     const std::size_t length = utf8_sequence_length(rest);
     if (length == 0) {
-      Error error{JavaException::MalformedInputException, "Input length = 1", path, 0, nullptr};
+      const std::string message = "Input length = " + std::to_string(java_malformed_length(rest));
+      Error error{JavaException::MalformedInputException, message, path, 0, nullptr};
       return std::unexpected(std::move(error));
     }
     rest.remove_prefix(length);

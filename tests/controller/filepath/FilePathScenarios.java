@@ -248,6 +248,14 @@ public final class FilePathScenarios {
                 () -> Files.readString(f.hello, StandardCharsets.UTF_8));
         calls.expectLikeJava("of ISO-8859-1 bytes", new FilePath$ReadToString(), p(f.dir.resolve("latin1.txt")),
                 () -> Files.readString(f.dir.resolve("latin1.txt"), StandardCharsets.UTF_8));
+        // Malformed UTF-8: Java's decoder reports a length that depends on the lead byte and what follows.
+        String[] malformed = {"e9", "e90a", "e94142", "e282", "e28241", "e08080", "eda080", "c341", "c080", "80", "ff",
+            "f09f98", "f09f41", "f5808080", "41e90a41"};
+        for (String hex : malformed) {
+            Path bad = Files.write(base.resolve("malformed-" + hex + ".txt"), HexFormat.of().parseHex(hex));
+            calls.expectLikeJava("of the bytes " + hex, new FilePath$ReadToString(), p(bad),
+                    () -> Files.readString(bad, StandardCharsets.UTF_8));
+        }
         calls.expectLikeJava("of a missing file", new FilePath$ReadToString(), p(f.missing),
                 () -> Files.readString(f.missing, StandardCharsets.UTF_8));
         calls.expectLikeJava("of a directory", new FilePath$ReadToString(), p(f.dir),
@@ -333,19 +341,16 @@ public final class FilePathScenarios {
         Report.check(Files.isRegularFile(target), "WritePipe created " + target + " and its parents");
         byte[] data = new byte[2 * 1024 * 1024 + 3];
         new Random(7).nextBytes(data);
-        int ioId = 1_000_000;
         for (int pos = 0; pos < data.length; pos += 64 * 1024) {
             byte[] part = Arrays.copyOfRange(data, pos, Math.min(data.length, pos + 64 * 1024));
-            ch.send(new ProxyOutputStream.Chunk(ioId++, out.oid(), 0, part));
+            ch.send(new ProxyOutputStream.Chunk(ch.ioIds.incrementAndGet(), out.oid(), 0, part));
         }
-        ch.send(new ProxyOutputStream.EOF(ioId, out.oid(), 0, null));
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (Files.size(target) < data.length && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
+        ch.send(new ProxyOutputStream.EOF(ch.ioIds.incrementAndGet(), out.oid(), 0, null));
+        // The next request carries the EOF's I/O id as lastIoId, so the agent has applied the
+        // writes before it computes the digest.
+        calls.expectValue("of the file copied through WritePipe", new FilePath$Digest(), p(target), md5(data));
         Report.check(Arrays.equals(data, Files.readAllBytes(target)),
                 "copyFrom: the agent wrote the " + data.length + " bytes sent to RemoteOutputStream " + out.oid());
-        calls.expectValue("of the copied file", new FilePath$Digest(), p(target), md5(data));
 
         Path blocked = base.resolve("copied/plain");
         Files.writeString(blocked, "x");
