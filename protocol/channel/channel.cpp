@@ -306,6 +306,20 @@ std::expected<void, std::string> CallContext::close(std::int32_t remote_oid,
   return {};
 }
 
+std::expected<void, std::string> CallContext::unexport_stream(std::int32_t remote_oid) {
+  auto& impl = channel_.impl();
+  const std::int32_t io = impl.new_io_id();
+  if (!impl.send(encode_stream_unexport(io, remote_oid))) return std::unexpected("transport is closed");
+  impl.windows.forget(remote_oid);
+  last_io_id_ = io;
+  return {};
+}
+
+std::expected<void, std::string> CallContext::unexport_object(std::int32_t remote_oid) {
+  if (!channel_.impl().send(encode_unexport(remote_oid))) return std::unexpected("transport is closed");
+  return {};
+}
+
 std::expected<std::vector<std::uint8_t>, std::string> CallContext::read(std::int32_t remote_oid,
                                                                         std::int32_t max_bytes,
                                                                         std::chrono::milliseconds timeout) {

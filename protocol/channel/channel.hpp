@@ -98,6 +98,17 @@ class CallContext {
   // controller's pending writer `remote_oid`; Chunks then flow into `sink`.
   std::int32_t connect_pipe(std::int32_t remote_oid, std::shared_ptr<ExportedObject> sink);
 
+  // ---- releasing the controller's exports
+  // Sends ProxyOutputStream$Unexport: Kite will not write to the stream
+  // again, so the controller drops its export without closing the stream. A
+  // Java agent sends it when its ProxyOutputStream is garbage-collected;
+  // without it each stream a callable received stays in the controller's
+  // export table until the channel ends.
+  std::expected<void, std::string> unexport_stream(std::int32_t remote_oid);
+  // Sends UnexportCommand for a proxy of the controller's object `remote_oid`
+  // that Kite no longer uses (what a Java agent does when the proxy is collected).
+  std::expected<void, std::string> unexport_object(std::int32_t remote_oid);
+
  private:
   Channel& channel_;
   std::int32_t request_id_;

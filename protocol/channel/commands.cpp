@@ -36,6 +36,7 @@ struct Descriptors {
   const ser::ClassDesc* eof = nullptr;
   const ser::ClassDesc* ack = nullptr;
   const ser::ClassDesc* dead_writer = nullptr;
+  const ser::ClassDesc* stream_unexport = nullptr;
   const ser::ClassDesc* input_chunk = nullptr;
   const ser::ClassDesc* input_eof = nullptr;
   const ser::ClassDesc* pipe_connect = nullptr;
@@ -87,6 +88,8 @@ struct Descriptors {
                 {{'I', "oid", ""}, {'I', "size", ""}}, command});
     dead_writer = make({"hudson.remoting.ProxyOutputStream$NotifyDeadWriter", 1, ser::kScSerializable,
                         {{'I', "oid", ""}}, command});
+    stream_unexport = make({"hudson.remoting.ProxyOutputStream$Unexport", 1, ser::kScSerializable,
+                            {{'I', "ioId", ""}, {'I', "oid", ""}}, command});
     input_chunk = make({"hudson.remoting.ProxyInputStream$Chunk", 1, ser::kScSerializable,
                         {{'I', "len", ""}, {'I', "oid", ""}}, request});
     input_eof = make({"hudson.remoting.ProxyInputStream$EOF", 1, ser::kScSerializable, {{'I', "oid", ""}}, command});
@@ -503,6 +506,9 @@ std::vector<std::uint8_t> encode_stream_ack(std::int32_t oid, std::int32_t size)
 }
 std::vector<std::uint8_t> encode_stream_dead_writer(std::int32_t oid) {
   return simple(descriptors().dead_writer, {{"oid", oid}});
+}
+std::vector<std::uint8_t> encode_stream_unexport(std::int32_t io_id, std::int32_t oid) {
+  return simple(descriptors().stream_unexport, {{"ioId", io_id}, {"oid", oid}});
 }
 std::vector<std::uint8_t> encode_input_read(std::int32_t id, std::int32_t last_io_id, std::int32_t oid,
                                             std::int32_t length) {

@@ -133,6 +133,9 @@ std::vector<std::uint8_t> encode_stream_eof(std::int32_t io_id, std::int32_t oid
                                             const ser::Value* error = nullptr);
 std::vector<std::uint8_t> encode_stream_ack(std::int32_t oid, std::int32_t size);
 std::vector<std::uint8_t> encode_stream_dead_writer(std::int32_t oid);
+// ProxyOutputStream$Unexport: the writer drops the controller's export of
+// stream `oid` without closing the stream.
+std::vector<std::uint8_t> encode_stream_unexport(std::int32_t io_id, std::int32_t oid);
 std::vector<std::uint8_t> encode_input_read(std::int32_t id, std::int32_t last_io_id, std::int32_t oid,
                                             std::int32_t length);
 std::vector<std::uint8_t> encode_input_eof(std::int32_t oid);

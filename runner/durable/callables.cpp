@@ -111,10 +111,13 @@ const Registration write_log_callable{
       }
       RequestSink sink(ctx, *oid);
       auto sent = write_log(call.path, static_cast<std::uint64_t>(*last_location), sink);
+      // The controller exports a new sink for every WriteLog; releasing it
+      // here (a Java agent does so when the stream is garbage-collected)
+      // keeps the controller's export table from growing with each poll.
+      if (auto released = ctx.channel_context().unexport_stream(*oid); !released) {
+        ctx.log().debug("durable: request {} could not unexport stream {}: {}", ctx.request_id(), *oid, released.error());
+      }
       if (!sent) return fail(sent.error());
-      // NOTE: the controller's export of `sink` is never released: Kite has
-      // no way yet to send ProxyOutputStream$Unexport, which a Java agent
-      // sends when the stream is garbage-collected.
       return ctx.reply_null();
     }};
 
@@ -236,7 +239,19 @@ const Registration start_watching{
       };
       auto watcher = std::make_shared<Watcher>(WatchTarget{std::filesystem::path(*dir), charset_field(*controller)},
                                                sink, report);
-      Watcher::start(watcher, std::make_shared<std::atomic<bool>>(false));
+      // Once the watch ends, release the two controller exports this
+      // StartWatching brought (the listener's stream and the execution
+      // proxy), as a Java agent does when it collects them. A watch that
+      // ends with the channel has nothing left to release.
+      const std::int32_t listener_stream = *listener_oid;
+      auto release = [weak_channel, oid, listener_stream] {
+        auto live = weak_channel.lock();
+        if (!live || live->is_closed()) return;
+        channel::CallContext context(*live, 0, 0, std::make_shared<std::atomic<bool>>(false));
+        (void)context.unexport_stream(listener_stream);
+        (void)context.unexport_object(oid);
+      };
+      Watcher::start(watcher, std::make_shared<std::atomic<bool>>(false), release);
       ctx.log().info("durable: request {} started watching {}", ctx.request_id(), *dir);
       return ctx.reply_null();
     }};

@@ -1,11 +1,58 @@
 #include "runner/durable/watcher.hpp"
 
+#include <poll.h>
+#include <sys/inotify.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
+#include "runner/launcher/unique_fd.hpp"
+
 namespace kite::durable {
 namespace {
+
+using launcher::UniqueFd;
+
+// Wakes the watcher when a file in the control directory changes: the log
+// grows (IN_MODIFY) or the wrapper renames jenkins-result.txt.tmp into place
+// (IN_MOVED_TO). The heartbeat's touch only changes times (IN_ATTRIB), which
+// is not watched.
+class DirectoryChanges {
+ public:
+  explicit DirectoryChanges(const std::filesystem::path& dir) {
+    fd_.reset(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+    if (!fd_.valid()) {
+      spdlog::warn("durable: inotify_init1 failed ({}), checking {} every {} ms", std::strerror(errno), dir.string(),
+                   kWatchInterval.count());
+      return;
+    }
+    if (::inotify_add_watch(fd_.get(), dir.c_str(), IN_MODIFY | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF) < 0) {
+      spdlog::warn("durable: inotify_add_watch({}) failed ({}), checking every {} ms", dir.string(),
+                   std::strerror(errno), kWatchInterval.count());
+      fd_.reset();
+    }
+  }
+
+  // Waits until a change is reported or `timeout` passes, and consumes the events.
+  void wait(std::chrono::milliseconds timeout) {
+    if (!fd_.valid()) {
+      std::this_thread::sleep_for(timeout);
+      return;
+    }
+    pollfd entry{fd_.get(), POLLIN, 0};
+    if (::poll(&entry, 1, static_cast<int>(timeout.count())) <= 0) return;
+    std::array<char, 4096> events{};
+    while (::read(fd_.get(), events.data(), events.size()) > 0) {
+    }
+  }
+
+ private:
+  UniqueFd fd_;
+};
 
 // Forwards to the listener and remembers whether the last byte was '\n'.
 class TrackingSink final : public ByteSink {
@@ -91,9 +138,11 @@ std::expected<void, Error> Watcher::finish(std::int32_t status) {
   return {};
 }
 
-void Watcher::start(std::shared_ptr<Watcher> watcher, std::shared_ptr<std::atomic<bool>> stop) {
-  std::thread([watcher, stop] {
+void Watcher::start(std::shared_ptr<Watcher> watcher, std::shared_ptr<std::atomic<bool>> stop,
+                    std::function<void()> on_end) {
+  std::thread([watcher, stop, on_end = std::move(on_end)] {
     spdlog::info("durable: watching {}", watcher->target_.control_dir.string());
+    DirectoryChanges changes(watcher->target_.control_dir);
     while (!stop->load()) {
       auto state = watcher->check_once();
       if (!state) {
@@ -101,11 +150,13 @@ void Watcher::start(std::shared_ptr<Watcher> watcher, std::shared_ptr<std::atomi
         // new StartWatching after reconnection resumes from last-location.txt.
         spdlog::warn("durable: giving up on watching {}: {}", watcher->target_.control_dir.string(),
                      state.error().message);
-        return;
+        break;
       }
-      if (*state != State::kRunning) return;
-      std::this_thread::sleep_for(kWatchInterval);
+      if (*state != State::kRunning) break;
+      changes.wait(kWatchInterval);
+      std::this_thread::sleep_for(kMinWatchPause);
     }
+    if (on_end) on_end();
   }).detach();
 }
 

@@ -24,6 +24,11 @@ using ExitReporter = std::function<std::expected<void, Error>(std::int32_t statu
 
 // Interval between checks (Jenkins schedules the Watcher every 100 ms).
 inline constexpr std::chrono::milliseconds kWatchInterval{100};
+// Shortest pause between two checks when inotify reports changes in the
+// control directory before kWatchInterval has passed. Output reaches the
+// controller within about this delay, and a process writing without pause
+// causes at most one check per pause.
+inline constexpr std::chrono::milliseconds kMinWatchPause{5};
 
 struct WatchTarget {
   std::filesystem::path control_dir;   // absolute, as ShellController.controlDir
@@ -39,9 +44,12 @@ class Watcher {
   // One round of Watcher.run. Returns kRunning when another round is due.
   std::expected<State, Error> check_once();
 
-  // Runs check_once every kWatchInterval on a detached thread until it ends,
-  // fails (logged; a later StartWatching resumes) or `stop` becomes true.
-  static void start(std::shared_ptr<Watcher> watcher, std::shared_ptr<std::atomic<bool>> stop);
+  // Runs check_once on a detached thread until it ends, fails (logged; a
+  // later StartWatching resumes) or `stop` becomes true, then calls `on_end`.
+  // Checks run every kWatchInterval, and sooner (at most every
+  // kMinWatchPause) when inotify reports a change in the control directory.
+  static void start(std::shared_ptr<Watcher> watcher, std::shared_ptr<std::atomic<bool>> stop,
+                    std::function<void()> on_end = {});
 
  private:
   std::expected<void, Error> finish(std::int32_t status);

@@ -32,6 +32,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -85,6 +86,12 @@ final class ControllerChannel implements AutoCloseable {
      * {@link #chunks}, and the agent's EOF closes it. Written on the reader thread, in order.
      */
     final Map<Integer, OutputStream> exportedStreams = new ConcurrentHashMap<>();
+    /**
+     * Answers the agent's UserRequests other than pings (a scenario's exported objects, such as
+     * the durable-task watcher's ExecutionRemotable.exited). Runs on a worker thread; the returned
+     * value is sent back. Null: such a request is a failed check.
+     */
+    volatile Function<Object, Object> agentCalls;
     /** Receives, on the reader thread, the commands handled nowhere else here (Pipe$ConnectCommand, Ack). */
     volatile Consumer<Command> otherCommands;
     /**
@@ -223,7 +230,7 @@ final class ControllerChannel implements AutoCloseable {
         }
     }
 
-    /** Answers a UserRequest from the agent: remoting's own pings are the only ones expected. */
+    /** Answers a UserRequest from the agent: a remoting ping, or a call {@link #agentCalls} answers. */
     private void serveUserRequest(UserRequest ur) {
         Object callable;
         List<Payloads.Annotation> seen = new ArrayList<>();
@@ -233,14 +240,18 @@ final class ControllerChannel implements AutoCloseable {
             Report.fail("agent's UserRequest " + ur.id + " (" + ur.toString + ") has an undecodable payload: " + e);
             return;
         }
-        if (!(callable instanceof PingThread.Ping)) {
+        boolean ping = callable instanceof PingThread.Ping;
+        Function<Object, Object> handler = agentCalls;
+        if (!ping && handler == null) {
             Report.fail("agent sent an unexpected callable " + callable.getClass().getName());
             return;
         }
-        agentPings.incrementAndGet();
+        if (ping) {
+            agentPings.incrementAndGet();
+        }
         // The real controller wraps the request's class loader proxy and asks its name first.
         if (ur.classLoaderProxy == null || !Proxy.isProxyClass(ur.classLoaderProxy.getClass())) {
-            Report.fail("agent ping " + ur.id + " carries no class loader proxy");
+            Report.fail("agent request " + ur.id + " (" + ur.toString + ") carries no class loader proxy");
         } else {
             RemoteInvocationHandler h = (RemoteInvocationHandler) Proxy.getInvocationHandler(ur.classLoaderProxy);
             if (h.userProxy) {
@@ -258,13 +269,14 @@ final class ControllerChannel implements AutoCloseable {
                 Report.fail("agent's IClassLoader.getName on oid " + h.oid + " failed: " + e);
             }
         }
-        if (!answerAgentPings) {
+        if (ping && !answerAgentPings) {
             return;
         }
         try {
-            send(new Response(ur.id, 0, new UserRequest.NormalResponse(Payloads.write(null, LOADER_OID)), null));
+            Object result = ping ? null : handler.apply(callable);
+            send(new Response(ur.id, 0, new UserRequest.NormalResponse(Payloads.write(result, LOADER_OID)), null));
         } catch (IOException e) {
-            Report.info("could not answer agent ping " + ur.id + ": " + e);
+            Report.info("could not answer agent request " + ur.id + ": " + e);
         }
     }
 
