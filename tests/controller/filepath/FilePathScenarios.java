@@ -116,6 +116,8 @@ public final class FilePathScenarios {
         temporaries();
         links(f);
         misc(f);
+        // Last: its ControllerStreams takes over the agent's Acks and Pipe$ConnectCommands.
+        new FilePathArchives(ch, calls, base).run();
     }
 
     private String p(Path path) {
