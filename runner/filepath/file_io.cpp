@@ -114,11 +114,11 @@ std::size_t utf8_sequence_length(std::string_view text) {
   return length;
 }
 
-// The "Input length" Java 17's Files.readString reports for the malformed
-// sequence at the start of `text` (String's UTF-8 decoder without
-// replacement): a three-byte lead with two bytes after it reports 3, with one
-// bad byte after it 2; a four-byte lead with three bytes after it reports 4;
-// anything else 1. Checked against the JDK by the FilePath end-to-end test.
+// The "Input length" that Java 17's Files.readString reports for the
+// malformed sequence at the start of `text`, as String's UTF-8 decoder
+// computes it. A three-byte lead followed by two bytes gives 3, followed by
+// one bad byte 2. A four-byte lead followed by three bytes gives 4. Anything
+// else gives 1. The FilePath end-to-end test compares this with the JDK.
 std::size_t java_malformed_length(std::string_view text) {
   const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
   const unsigned char lead = byte(0);

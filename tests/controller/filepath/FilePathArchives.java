@@ -30,11 +30,11 @@ import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * FilePath.copyRecursiveTo in its three shapes: agent to controller (CopyRecursiveRemoteToLocal,
- * a tar back through a Pipe), on one agent (CopyRecursiveLocal), and controller to agent
- * (ReadFromTar, the controller writing a tar into a local-to-remote Pipe), the last one also with
- * hostile archives that must be rejected naming the entry. The tar reader and writer are
- * TarFiles, independent of Kite's libarchive.
+ * FilePath.copyRecursiveTo in its three shapes. Agent to controller is CopyRecursiveRemoteToLocal,
+ * a tar back through a Pipe. On one agent it is CopyRecursiveLocal. Controller to agent is
+ * ReadFromTar, with the controller writing a tar into a local-to-remote Pipe, and that shape is
+ * also sent hostile archives, which must be rejected naming the entry. The tar reader and writer
+ * are TarFiles, independent of Kite's libarchive.
  */
 final class FilePathArchives {
     /** The mask of copyRecursiveTo(String fileMask, FilePath target), scanned as DirScanner$Glob. */
@@ -107,6 +107,7 @@ final class FilePathArchives {
         if (entries == null || count == null) {
             return;
         }
+
         Map<String, TarFiles.Entry> byName = new TreeMap<>();
         for (TarFiles.Entry e : entries) {
             byName.put(e.name(), e);
@@ -117,6 +118,7 @@ final class FilePathArchives {
         }
         Report.equal(new java.util.TreeSet<>(want), new java.util.TreeSet<>(byName.keySet()),
                 "CopyRecursiveRemoteToLocal " + what + ": entry names (files only, default excludes applied)");
+
         for (Source s : selected) {
             TarFiles.Entry e = byName.get(s.name());
             if (e == null) {

@@ -29,13 +29,13 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * Permission failures of FilePath operations. Modes do not stop root, so when this controller
- * runs as root the agent under test must run as another user (tests/e2e/filepath starts it as
- * uid 65534 with setpriv); the fixtures then belong to root. When the controller is not root,
- * the agent runs as the same user and only the checks that owner permissions can refuse run.
- * The expected exceptions are what the JDK 17 throws for the same calls as a user without
- * access: errno EACCES gives AccessDeniedException, EPERM a FileSystemException with the reason
- * "Operation not permitted".
+ * Permission failures of FilePath operations. File modes do not stop root, so when this
+ * controller runs as root, the agent under test must run as another user, and the fixtures
+ * belong to root. tests/e2e/filepath starts the agent as uid 65534 with setpriv then. When the
+ * controller is not root, the agent runs as the same user, and only the checks that owner
+ * permissions can fail run. The expected exceptions are those the JDK 17 throws for the same
+ * calls as a user without access. errno EACCES gives AccessDeniedException, and EPERM gives a
+ * FileSystemException with the reason "Operation not permitted".
  */
 final class FilePathDenied {
     private final FilePathCalls calls;
@@ -48,6 +48,15 @@ final class FilePathDenied {
 
     private static String p(Path path) {
         return path.toString();
+    }
+
+    /** Expects AccessDeniedException for {@code path}, with getFile() naming it as the JDK does. */
+    private void expectDenied(String what, FilePath.FileCallable callable, Path path) throws Exception {
+        Throwable thrown = calls.expectThrown(what, callable, p(path), AccessDeniedException.class, p(path));
+        if (thrown instanceof FileSystemException e) {
+            Report.equal(p(path), e.getFile(), FilePathCalls.name(callable) + " " + what + " getFile()");
+            Report.equal(null, e.getReason(), FilePathCalls.name(callable) + " " + what + " getReason()");
+        }
     }
 
     void run() throws Exception {
@@ -63,7 +72,7 @@ final class FilePathDenied {
             return;
         }
 
-        // A directory without any permission: nobody but root can search or list it.
+        // A directory without any permission, which no user but root can search or list.
         Path closed = Files.createDirectories(base.resolve("closed"));
         Path secret = Files.writeString(closed.resolve("secret.txt"), "secret\n");
         Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("---------"));
@@ -86,17 +95,15 @@ final class FilePathDenied {
     private void closedDirectory(Path closed, Path secret) throws Exception {
         calls.expectValue("of a file in a closed directory", new FilePath$Exists(), p(secret), Boolean.FALSE);
         calls.expectValue("of a file in a closed directory", new FilePath$Length(), p(secret), 0L);
-        calls.expectThrown("of a file in a closed directory", new FilePath$ReadToString(), p(secret),
-                AccessDeniedException.class, p(secret));
-        calls.expectThrown("of a file in a closed directory", new FilePath$Mode(), p(secret),
-                AccessDeniedException.class, p(secret));
+        expectDenied("of a file in a closed directory", new FilePath$ReadToString(), secret);
+        expectDenied("of a file in a closed directory", new FilePath$Mode(), secret);
         calls.expectValue("of a file in a closed directory", new FilePath$ReadLink(), p(secret), null);
         calls.expectValue("of a closed directory", new FilePath$ListFilter(null), p(closed), Collections.emptyList());
         Path sub = closed.resolve("sub");
-        calls.expectThrown("in a closed directory", new FilePath$Mkdirs(), p(sub), AccessDeniedException.class, p(sub));
+        expectDenied("in a closed directory", new FilePath$Mkdirs(), sub);
         Path created = closed.resolve("new.txt");
-        calls.expectThrown("in a closed directory", new FilePath$Write("UTF-8", "x"), p(created), AccessDeniedException.class, p(created));
-        calls.expectThrown("in a closed directory", new FilePath$Touch(1L), p(created), AccessDeniedException.class, p(created));
+        expectDenied("in a closed directory", new FilePath$Write("UTF-8", "x"), created);
+        expectDenied("in a closed directory", new FilePath$Touch(1L), created);
         calls.expectThrown("in a closed directory", new FilePath$CreateTempFile("kite", null), p(closed), IOException.class,
                 "Permission denied");
 

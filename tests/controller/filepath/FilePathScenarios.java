@@ -204,7 +204,7 @@ public final class FilePathScenarios {
         });
     }
 
-    /** Chmod and Mode; Mode's oracle is Util.permissionsToMode over Files.getPosixFilePermissions. */
+    /** Checks Chmod and Mode. Mode's oracle is Util.permissionsToMode over Files.getPosixFilePermissions. */
     private void modes(Fixture f) throws Exception {
         Path target = base.resolve("modes.sh");
         Files.writeString(target, "#!/bin/sh\n");
@@ -213,7 +213,7 @@ public final class FilePathScenarios {
         calls.expectValue("after Chmod 0750", new FilePath$Mode(), p(target), 0750);
         calls.expectValue("0644", new FilePath$Chmod(0644), p(target), null);
         calls.expectValue("after Chmod 0644", new FilePath$Mode(), p(target), 0644);
-        // Bits above 07777 are a file type and ignored; setuid, setgid and sticky are rejected.
+        // Bits above 07777 are a file type, so they are ignored. Setuid, setgid and sticky are rejected.
         calls.expectValue("with file-type bits 0100755", new FilePath$Chmod(0100755), p(target), null);
         calls.expectValue("after Chmod 0100755", new FilePath$Mode(), p(target), 0755);
         calls.expectThrown("with setuid", new FilePath$Chmod(04755), p(target), IOException.class, "Invalid mode: " + 04755);
@@ -420,6 +420,12 @@ public final class FilePathScenarios {
         glob(f, "sub/deep/*.txt", null, true);
         calls.expectThrown("with an absolute pattern", new FilePath$ListGlob("/etc/*", null, true), p(f.dir), IOException.class,
                 "Expecting Ant GLOB pattern, but saw '/etc/*'. See https://ant.apache.org/manual/Types/fileset.html for syntax");
+        // Ant's FileSet rejects a base directory that is missing or not a directory (BuildException,
+        // whose message Jenkins rethrows as an IOException).
+        calls.expectThrown("in a missing directory", new FilePath$ListGlob("**", null, true), p(f.missing), IOException.class,
+                f.missing + " does not exist.");
+        calls.expectThrown("in a regular file", new FilePath$ListGlob("**", null, true), p(f.hello), IOException.class,
+                f.hello + " is not a directory.");
     }
 
     private void glob(Fixture f, String includes, String excludes, boolean defaultExcludes, String... expected) throws Exception {
