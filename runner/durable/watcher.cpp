@@ -144,6 +144,7 @@ void Watcher::start(std::shared_ptr<Watcher> watcher, std::shared_ptr<std::atomi
     spdlog::info("durable: watching {}", watcher->target_.control_dir.string());
     DirectoryChanges changes(watcher->target_.control_dir);
     while (!stop->load()) {
+      const auto checked_at = std::chrono::steady_clock::now();
       auto state = watcher->check_once();
       if (!state) {
         // As in Jenkins: the listener is probably gone with the channel; a
@@ -154,7 +155,7 @@ void Watcher::start(std::shared_ptr<Watcher> watcher, std::shared_ptr<std::atomi
       }
       if (*state != State::kRunning) break;
       changes.wait(kWatchInterval);
-      std::this_thread::sleep_for(kMinWatchPause);
+      std::this_thread::sleep_until(checked_at + kMinWatchPause);
     }
     if (on_end) on_end();
   }).detach();

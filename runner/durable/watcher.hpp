@@ -24,10 +24,9 @@ using ExitReporter = std::function<std::expected<void, Error>(std::int32_t statu
 
 // Interval between checks (Jenkins schedules the Watcher every 100 ms).
 inline constexpr std::chrono::milliseconds kWatchInterval{100};
-// Shortest pause between two checks when inotify reports changes in the
-// control directory before kWatchInterval has passed. Output reaches the
-// controller within about this delay, and a process writing without pause
-// causes at most one check per pause.
+// Shortest time between the starts of two checks when inotify reports
+// changes in the control directory before kWatchInterval has passed: a
+// process writing without pause causes at most one check per this period.
 inline constexpr std::chrono::milliseconds kMinWatchPause{5};
 
 struct WatchTarget {

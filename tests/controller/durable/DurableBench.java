@@ -30,13 +30,19 @@ final class DurableBench {
         int rounds = m.o.benchRounds > 0 ? m.o.benchRounds : 20;
 
         double[] watch = new double[rounds];
+        double[] launched = new double[rounds];
+        double[] watching = new double[rounds];
         for (int i = 0; i < rounds; i++) {
             DurableShell.Task t = shell.launch(ws, "echo first\n", false, env);
             DurableScenarios.Watch w = DurableScenarios.startWatching(shell, t);
             w.exited.get(30, TimeUnit.SECONDS);
             watch[i] = (w.firstBytesNanos - t.launchNanos) / 1e6;
+            launched[i] = (t.launchedNanos - t.launchNanos) / 1e6;
+            watching[i] = (t.tripletNanos - t.launchNanos) / 1e6;
         }
         print("durable_watch_first_output_ms", watch);
+        print("durable_launch_call_ms", launched);
+        print("durable_launch_and_iotriplet_ms", watching);
 
         int pollRounds = Math.max(3, rounds / 4);
         double[] poll = new double[pollRounds];

@@ -82,6 +82,9 @@ final class DurableShell {
         List<Integer> pipeOids = List.of();
         int listenerOid;
         long launchNanos;
+        /** When the launch call and the getIOtriplet call returned. */
+        long launchedNanos;
+        long tripletNanos;
         volatile long firstBytesNanos;
         int nonEmptyReads;
 
@@ -229,8 +232,10 @@ final class DurableShell {
             Report.fail("wrapper launch returned " + (launched.failed() ? launched.raw() : ConnectSequence.className(proc)));
             return t;
         }
+        t.launchedNanos = System.nanoTime();
         t.processOid = ((RemoteInvocationHandler) Proxy.getInvocationHandler(proc)).oid;
         t.pipeOids = ioTriplet(t.processOid);
+        t.tripletNanos = System.nanoTime();
         return t;
     }
 

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Durable-task benchmarks against the Java test controller on loopback.
+
+Runs the test controller's durable-bench scenario against one kite process
+(in a UTF-8 locale) and prints its figures:
+  - durable_watch_first_output_ms: the controller's launch call to the first
+    output bytes at the controller in watch mode (the launch, getIOtriplet
+    and StartWatching round trips, the wrapper's start and the watcher),
+    with the launch and launch+getIOtriplet parts on their own lines;
+  - durable_poll_first_output_ms: the same in polling mode, where the
+    plugin's first check comes 250 ms after the launch;
+  - durable_cpu_ms_per_mib: kite's user+system CPU time per MiB of step
+    output (64 MiB of zeros), in polling and in watch mode.
+"""
+import argparse
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--kite", required=True)
+    p.add_argument("--java", required=True)
+    p.add_argument("--jar", required=True)
+    p.add_argument("--rounds", type=int, default=30, help="watch-mode launches to time")
+    a = p.parse_args()
+    marker = "KITE_DURABLE_BENCH=%d" % os.getpid()
+    with tempfile.TemporaryDirectory(prefix="kite-bench-durable-") as tmp:
+        port_file = os.path.join(tmp, "port")
+        controller = subprocess.Popen(
+            [a.java, "-jar", a.jar, "--scenario", "durable-bench", "--port", "0", "--port-file", port_file,
+             "--work-dir", tmp, "--env-marker", marker, "--rounds", str(a.rounds), "--quiet"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.time() + 30
+        while not os.path.exists(port_file):
+            if controller.poll() is not None or time.time() > deadline:
+                raise SystemExit("the test controller did not start listening")
+            time.sleep(0.02)
+        env = dict(os.environ, LC_ALL="C.UTF-8")
+        key, value = marker.split("=", 1)
+        env[key] = value
+        kite = subprocess.Popen(
+            [a.kite, "-url", "http://127.0.0.1:%s/" % open(port_file).read().strip(), "-name", "n1", "-secret", "S",
+             "-webSocket", "-workDir", tmp, "-log-level", "warn"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            out, _ = controller.communicate(timeout=900)
+        finally:
+            stop(controller)
+            stop(kite)
+    print("machine: %s, %d CPUs, load average %.2f" % (cpu_model(), os.cpu_count(), os.getloadavg()[0]))
+    failed = False
+    for line in out.splitlines():
+        if line.startswith("BENCH "):
+            print(line[len("BENCH "):])
+        elif line.startswith("FAIL"):
+            print(line)
+            failed = True
+    return 1 if failed or controller.returncode != 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
