@@ -1,6 +1,8 @@
 #include "protocol/transport/ws_frame.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <optional>
 
 #include <fmt/format.h>
@@ -24,9 +26,26 @@ void encode_frame(std::vector<std::byte>& out, Opcode opcode, bool fin, std::spa
   }
 
   out.insert(out.end(), mask_key.begin(), mask_key.end());
+  // Copy, then mask in place: resizing first would zero-fill the bytes only to
+  // overwrite them, which costs as much as the copy.
   const std::size_t start = out.size();
-  out.resize(start + payload.size());
-  for (std::size_t i = 0; i < payload.size(); ++i) out[start + i] = payload[i] ^ mask_key[i & 3];
+  out.insert(out.end(), payload.begin(), payload.end());
+  std::byte* masked = out.data() + start;
+
+  // Mask eight bytes per step: every step starts at an offset divisible by 4,
+  // where the 4-byte key starts again, so one 8-byte word of the key fits all.
+  const std::array<std::byte, 8> key_twice{mask_key[0], mask_key[1], mask_key[2], mask_key[3],
+                                           mask_key[0], mask_key[1], mask_key[2], mask_key[3]};
+  std::uint64_t key_word;
+  std::memcpy(&key_word, key_twice.data(), sizeof key_word);
+  std::size_t i = 0;
+  for (; i + sizeof key_word <= payload.size(); i += sizeof key_word) {
+    std::uint64_t word;
+    std::memcpy(&word, masked + i, sizeof word);
+    word ^= key_word;
+    std::memcpy(masked + i, &word, sizeof word);
+  }
+  for (; i < payload.size(); ++i) masked[i] ^= mask_key[i & 3];
 }
 
 void encode_close(std::vector<std::byte>& out, std::uint16_t code, std::string_view reason,

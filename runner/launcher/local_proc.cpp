@@ -1,5 +1,6 @@
 #include "runner/launcher/local_proc.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <array>
 #include <cstdio>
 #include <thread>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -53,9 +55,17 @@ void reap(std::shared_ptr<LocalProc::State> state) {
   state->changed.notify_all();
 }
 
+// Enlarges an output pipe; a failure only costs speed, so it is logged and ignored.
+void enlarge_pipe(const UniqueFd& fd, pid_t pid) {
+  if (::fcntl(fd.get(), F_SETPIPE_SZ, kOutputPipeBytes) < 0) {
+    spdlog::debug("launcher: cannot enlarge the output pipe of pid={} to {} bytes: {}", pid, kOutputPipeBytes,
+                  std::strerror(errno));
+  }
+}
+
 void pump_output(std::shared_ptr<LocalProc::State> state, UniqueFd fd, std::shared_ptr<ByteSink> sink,
                  std::string name) {
-  std::array<char, kPumpBufferBytes> buffer;
+  std::vector<char> buffer(kPumpBufferBytes);
   bool sink_failed = sink == nullptr;
   while (true) {
     ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
@@ -182,6 +192,7 @@ std::expected<std::shared_ptr<LocalProc>, Error> LocalProc::start(Spawner& spawn
   if (streams.reverse_stdout) {
     proc->stdout_reader_ = std::make_shared<PipeReader>(std::move(spawned->stdout_fd));
   } else {
+    enlarge_pipe(spawned->stdout_fd, state->pid);
     std::lock_guard lock(state->mutex);
     ++state->pumps_running;
     std::thread(pump_output, state, std::move(spawned->stdout_fd), streams.out, "stdout").detach();
@@ -189,6 +200,7 @@ std::expected<std::shared_ptr<LocalProc>, Error> LocalProc::start(Spawner& spawn
   if (streams.reverse_stderr) {
     proc->stderr_reader_ = std::make_shared<EmptySource>();
   } else if (spawned->stderr_fd.valid()) {
+    enlarge_pipe(spawned->stderr_fd, state->pid);
     std::lock_guard lock(state->mutex);
     ++state->pumps_running;
     std::thread(pump_output, state, std::move(spawned->stderr_fd), streams.err, "stderr").detach();

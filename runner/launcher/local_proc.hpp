@@ -27,7 +27,14 @@ namespace kite::launcher {
 
 // Bytes one output pump reads and forwards at a time. The pump has no other
 // buffer, so a slow sink blocks the pump, and then the process on a full pipe.
-inline constexpr std::size_t kPumpBufferBytes = 64 * 1024;
+// A read returns what the pipe contains at once, so a large buffer adds no
+// latency; it lets a fast producer's output go out in fewer, larger chunks.
+inline constexpr std::size_t kPumpBufferBytes = 128 * 1024;
+
+// Capacity Kite requests for each output pipe (F_SETPIPE_SZ; Linux's default
+// is 64 KiB and the unprivileged maximum 1 MiB), so that one read can fill the
+// pump's buffer. The pages are the kernel's, not Kite's.
+inline constexpr int kOutputPipeBytes = 256 * 1024;
 
 // Largest read a PipeReader serves at once, whatever the controller requests.
 inline constexpr std::size_t kMaxPipeReadBytes = 1024 * 1024;

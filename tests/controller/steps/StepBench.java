@@ -6,7 +6,9 @@ import java.util.Arrays;
  * The steps-bench scenario: prints figures, checks little. Launch latency is the time from
  * sending Launcher$RemoteLaunchCallable for {@code true} to join's response with the exit code,
  * through getIOtriplet as Launcher.RemoteLauncher calls it. Throughput is 200 MiB of zeros from
- * {@code head -c} through a real launch, with kite's memory sampled every 10 ms.
+ * {@code head -c} through a real launch, with kite's memory sampled every 10 ms. The system
+ * properties kite.steps.streamMiB and kite.steps.streamRounds change the size and the number of
+ * throughput rounds.
  */
 final class StepBench {
     private final StepScenarios s;
@@ -18,8 +20,11 @@ final class StepBench {
     void run() throws Exception {
         Report.verbose = false;
         latency(Math.max(1, s.m.o.benchRounds));
-        for (int i = 0; i < 3; i++) {
-            throughput(i + 1);
+        // System properties, so that a profiling run can stream less than the benchmark does.
+        long streamBytes = Long.getLong("kite.steps.streamMiB", StepScenarios.BIG_BYTES >> 20) << 20;
+        int streamRounds = Integer.getInteger("kite.steps.streamRounds", 3);
+        for (int i = 0; i < streamRounds; i++) {
+            throughput(i + 1, streamBytes);
         }
     }
 
@@ -70,9 +75,9 @@ final class StepBench {
                 .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
-    private void throughput(int round) throws Exception {
+    private void throughput(int round, long streamBytes) throws Exception {
         KiteProcess kite = KiteProcess.find(s.m.o.envMarker);
-        StepRun.Spec spec = s.script("zeros.sh", StepScenarios.afterGo("head -c " + StepScenarios.BIG_BYTES + " /dev/zero"));
+        StepRun.Spec spec = s.script("zeros.sh", StepScenarios.afterGo("head -c " + streamBytes + " /dev/zero"));
         StepRun run = StepRun.launch(s.ch, spec, s.timeoutMillis);
         if (run == null) {
             return;
@@ -97,7 +102,7 @@ final class StepBench {
         double controllerSeconds = (controllerCpuNanos() - controllerCpu) / 1e9;
         long bytes = run.out.count() - StepScenarios.WAITING_LINE.length();
         run.forget();
-        if (exit == null || exit != 0 || bytes != StepScenarios.BIG_BYTES) {
+        if (exit == null || exit != 0 || bytes != streamBytes) {
             Report.fail("throughput step: exit " + exit + ", " + bytes + " bytes");
             return;
         }
