@@ -101,8 +101,8 @@ class CallContext {
   // ---- releasing the controller's exports
   // Sends ProxyOutputStream$Unexport: Kite will not write to the stream
   // again, so the controller drops its export without closing the stream. A
-  // Java agent sends it when its ProxyOutputStream is garbage-collected;
-  // without it each stream a callable received stays in the controller's
+  // Java agent sends it when its ProxyOutputStream is garbage-collected.
+  // Without it, each stream a callable received stays in the controller's
   // export table until the channel ends.
   std::expected<void, std::string> unexport_stream(std::int32_t remote_oid);
   // Sends UnexportCommand for a proxy of the controller's object `remote_oid`

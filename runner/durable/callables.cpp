@@ -111,9 +111,9 @@ const Registration write_log_callable{
       }
       RequestSink sink(ctx, *oid);
       auto sent = write_log(call.path, static_cast<std::uint64_t>(*last_location), sink);
-      // The controller exports a new sink for every WriteLog; releasing it
-      // here (a Java agent does so when the stream is garbage-collected)
-      // keeps the controller's export table from growing with each poll.
+      // The controller exports a new sink for every WriteLog, so releasing it
+      // here keeps its export table from growing with each poll. A Java agent
+      // releases it when the stream is garbage-collected.
       if (auto released = ctx.channel_context().unexport_stream(*oid); !released) {
         ctx.log().debug("durable: request {} could not unexport stream {}: {}", ctx.request_id(), *oid, released.error());
       }

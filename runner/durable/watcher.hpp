@@ -25,8 +25,8 @@ using ExitReporter = std::function<std::expected<void, Error>(std::int32_t statu
 // Interval between checks (Jenkins schedules the Watcher every 100 ms).
 inline constexpr std::chrono::milliseconds kWatchInterval{100};
 // Shortest time between the starts of two checks when inotify reports
-// changes in the control directory before kWatchInterval has passed: a
-// process writing without pause causes at most one check per this period.
+// changes in the control directory before kWatchInterval has passed, so a
+// process that writes without pause causes at most one check per 5 ms.
 inline constexpr std::chrono::milliseconds kMinWatchPause{5};
 
 struct WatchTarget {
