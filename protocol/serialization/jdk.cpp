@@ -106,6 +106,7 @@ std::vector<Entry> entries() {
       {"hudson.remoting.RequestAbortedException", 238929914783987425LL, kSer,
        "hudson.remoting.RemotingSystemException", {}, true},
       {"hudson.FilePath$TunneledInterruptedException", 1, kSer, "java.io.IOException", {}, true},
+      {"hudson.FilePath$FileMaskNoMatchesFoundException", 1, kSer, "java.lang.InterruptedException", {}, true},
   };
 }
 

@@ -74,10 +74,6 @@ callables::JavaException java_exception(const Error& error) {
   callables::JavaException java;
   java.class_name = error.java_class();
   java.message = error.message;
-  // The codec has no descriptor for this Jenkins class; its superclass
-  // InterruptedException is what the controller's callers catch
-  // ("did not manage to validate ... may be too slow").
-  if (error.kind == JavaException::FileMaskNoMatchesFoundException) java.class_name = "java.lang.InterruptedException";
   if (error.nio_fields) {
     // getMessage() is built from file, other and reason (the detail message).
     java.string_fields.emplace_back("file", error.path);

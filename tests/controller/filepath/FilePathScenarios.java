@@ -477,6 +477,13 @@ public final class FilePathScenarios {
                 "\u2018data/sub/notes.txt\u2019 doesn\u2019t match anything, but \u2018sub/notes.txt\u2019 does. Perhaps that\u2019s what you mean?");
         calls.expectValue("with a base directory missing", new FilePath$ValidateAntFileMask("deep/Main.java", true, 10000), dir,
                 "\u2018deep/Main.java\u2019 doesn\u2019t match anything, but \u2018sub/deep/Main.java\u2019 does. Perhaps that\u2019s what you mean?");
+        // A scan that visits more entries than the bound without a match gives up.
+        Path many = Files.createDirectories(base.resolve("validate-many"));
+        for (int i = 0; i < 60; i++) {
+            Files.writeString(many.resolve("file" + i + ".txt"), "x");
+        }
+        calls.expectThrown("past its bound", new FilePath$ValidateAntFileMask("**/*.zip", true, 5), p(many),
+                hudson.FilePath$FileMaskNoMatchesFoundException.class, "no matches found within 5");
         calls.expectValue("with a missing file in an existing directory", new FilePath$ValidateAntFileMask("sub/none.txt", true, 10000), dir,
                 "\u2018sub/none.txt\u2019 doesn\u2019t match anything: \u2018sub\u2019 exists but not \u2018sub/none.txt\u2019");
     }
