@@ -223,8 +223,13 @@ bool LocalProc::is_alive() const {
 }
 
 void LocalProc::destroy() {
+  // Each kill waits up to the grace period before its SIGKILL. Running them
+  // at the same time ends a tree with a daemon that ignores SIGTERM after one
+  // grace period instead of two.
+  std::jthread by_cookie([cookie = cookie_, kill = options_.kill] {
+    process_tree::kill_all({{std::string(kProcessCookieVariable), cookie}}, kill);
+  });
   state_->child->kill_tree(options_.kill.soft_kill_wait);
-  process_tree::kill_all({{std::string(kProcessCookieVariable), cookie_}}, options_.kill);
 }
 
 std::expected<int, Error> LocalProc::join(std::stop_token stop) {
