@@ -50,6 +50,7 @@ def main():
     p.add_argument("--jar", required=True)
     p.add_argument("--rounds", type=int, default=30, help="watch-mode launches to time")
     a = p.parse_args()
+
     marker = "KITE_DURABLE_BENCH=%d" % os.getpid()
     with tempfile.TemporaryDirectory(prefix="kite-bench-durable-") as tmp:
         port_file = os.path.join(tmp, "port")
@@ -62,6 +63,7 @@ def main():
             if controller.poll() is not None or time.time() > deadline:
                 raise SystemExit("the test controller did not start listening")
             time.sleep(0.02)
+
         env = dict(os.environ, LC_ALL="C.UTF-8")
         key, value = marker.split("=", 1)
         env[key] = value
@@ -74,6 +76,7 @@ def main():
         finally:
             stop(controller)
             stop(kite)
+
     print("machine: %s, %d CPUs, load average %.2f" % (cpu_model(), os.cpu_count(), os.getloadavg()[0]))
     failed = False
     for line in out.splitlines():

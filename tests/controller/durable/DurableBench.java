@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
  * Figures for durable {@code sh} steps, printed as "BENCH ..." lines: the time from the
  * controller's launch call to the first output bytes at the controller (watch mode, and polling
  * mode with the plugin's first check 250 ms after the launch), and the agent's CPU time per MiB
- * of step output in both modes. The agent process is the one named kite whose environment holds
- * the --env-marker variable.
+ * of step output in both modes. The agent process is the one named kite whose environment
+ * contains the --env-marker variable.
  */
 final class DurableBench {
     private DurableBench() {}
@@ -92,7 +92,7 @@ final class DurableBench {
         System.out.flush();
     }
 
-    /** The pid of the process named kite whose environment contains {@code marker} (KEY=VALUE). */
+    /** Finds the pid of the process named kite whose environment contains {@code marker} (KEY=VALUE). */
     static long kitePid(String marker) {
         if (marker == null) {
             return -1;

@@ -52,7 +52,7 @@ public final class DurableScenarios {
         return true;
     }
 
-    /** A connected, online channel with a DurableShell on it; null (a failure is reported) without an agent. */
+    /** Accepts the agent, takes it online and returns a DurableShell on its channel; null (a failure is reported) when none connects. */
     static DurableShell connect(Main m) throws Exception {
         ControllerChannel ch = m.accept();
         if (ch == null) {
@@ -67,7 +67,7 @@ public final class DurableScenarios {
         return Path.of(m.o.workDir, "workspace", name).toString();
     }
 
-    /** The environment of a step inside {@code node {}}: the build's variables and the node cookie. */
+    /** Returns the environment of a step inside {@code node {}}: the build's variables and the node cookie. */
     static Map<String, String> stepEnvironment(String ws, String nodeCookie) {
         Map<String, String> env = Main.buildEnvironment(ws, JOB, "hudson-cookie-" + ProcessHandle.current().pid());
         env.put("JENKINS_NODE_COOKIE", nodeCookie);
@@ -187,9 +187,9 @@ public final class DurableScenarios {
     }
 
     /**
-     * The heartbeat check of BourneShellScript.ShellController.exitStatus: while the wrapper runs,
-     * jenkins-log.txt is touched every 3 s; once the whole step was killed from outside, the
-     * modification time stands still, no pid file exists, and the controller records -1.
+     * Runs the heartbeat check of BourneShellScript.ShellController.exitStatus. While the wrapper
+     * runs, it touches jenkins-log.txt every 3 s. Once the whole step was killed from outside, the
+     * modification time no longer changes, no pid file exists, and the controller records -1.
      */
     private void vanished(DurableShell shell, String ws) throws Exception {
         String cookie = UUID.randomUUID().toString();
@@ -326,7 +326,7 @@ public final class DurableScenarios {
             this.executionOid = executionOid;
         }
 
-        /** The controller's end of the listener stream. */
+        /** Returns the controller's end of the listener stream. */
         OutputStream sink() {
             return new OutputStream() {
                 @Override
@@ -380,7 +380,7 @@ public final class DurableScenarios {
         return w;
     }
 
-    /** The controller's ExecutionRemotable: exited(int, byte[]) from the agent-side watcher. */
+    /** Serves the controller's ExecutionRemotable: records exited(int, byte[]) from the agent-side watcher. */
     private static Object onAgentCall(Object callable) {
         if (!(callable instanceof RemoteInvocationHandler.UserRPCRequest rpc)) {
             Report.fail("agent called " + callable.getClass().getName() + " on the controller");
@@ -404,7 +404,7 @@ public final class DurableScenarios {
     }
 
     /**
-     * Watch mode: after the launch and StartWatching the controller sends nothing more; the
+     * Watch mode: after the launch and StartWatching the controller sends nothing more. The
      * agent's watcher must push the output to the listener and call exited(code, output).
      */
     private void watch(Main m) throws Exception {
@@ -466,8 +466,8 @@ public final class DurableScenarios {
     }
 
     /**
-     * The controller drops the connection in the middle of a step; the step runs on, Kite
-     * reconnects, and the next polls find the output written meanwhile and the exit status.
+     * Drops the connection in the middle of a step. The step must run on, Kite reconnects, and
+     * the next polls must find the output written meanwhile and the exit status.
      */
     private void drop(Main m) throws Exception {
         DurableShell shell = connect(m);

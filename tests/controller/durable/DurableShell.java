@@ -111,7 +111,6 @@ final class DurableShell {
     final Map<Integer, String> liveExports = new ConcurrentHashMap<>();
     final AtomicInteger writeLogCalls = new AtomicInteger();
     final AtomicInteger streamUnexports = new AtomicInteger();
-    final AtomicInteger objectUnexports = new AtomicInteger();
     /** Largest number of live WriteLog sinks seen right after a WriteLog returned. */
     int maxLiveSinks;
 
@@ -171,7 +170,7 @@ final class DurableShell {
         return "durable-" + HexFormat.of().formatHex(digest);
     }
 
-    /** The plugin's architecture name for this JVM's os.arch (AgentInfo.GetAgentInfo). */
+    /** Returns the plugin's architecture name for this JVM's os.arch (AgentInfo.GetAgentInfo). */
     static String expectedArchitecture() {
         return switch (System.getProperty("os.arch")) {
             case "amd64", "x86_64" -> "64";
@@ -183,7 +182,7 @@ final class DurableShell {
     }
 
     /**
-     * The wrapper command BourneShellScript sends for a script without {@code #!}, with the
+     * Builds the wrapper command BourneShellScript sends for a script without {@code #!}, with the
      * default shell {@code sh}, and {@code $} doubled because the launcher expands variables.
      */
     static List<String> wrapperCommand(String controlDir, String cookieValue, boolean returnStdout) {
@@ -202,7 +201,7 @@ final class DurableShell {
 
     /**
      * Launches {@code script} in {@code workspace} as BourneShellScript.launchWithCookie does and
-     * checks each answer. {@code stepEnv} is the step's environment before the plugin's changes.
+     * checks each result. {@code stepEnv} is the step's environment before the plugin's changes.
      */
     Task launch(String workspace, String script, boolean returnStdout, Map<String, String> stepEnv) throws Exception {
         Object info = seq.value(on(new AgentInfo.GetAgentInfo(PLUGIN_VERSION), o.workDir));
@@ -214,7 +213,8 @@ final class DurableShell {
         Report.equal(Boolean.TRUE, seq.value(on(new FilePath$Mkdirs(), controlDir)), "FilePath$Mkdirs on the control directory");
         Report.equal(null, seq.value(on(new FilePath$Write("UTF-8", script), t.file("script.sh"))), "FilePath$Write of script.sh");
 
-        // FileMonitoringTask.escape: every value's $ doubled; the plugin's own cookie kept out of argv.
+        // FileMonitoringTask.escape doubles every value's $. The wrapper runs with a placeholder
+        // JENKINS_SERVER_COOKIE, so the stop's KillTask spares it; the script gets the real value.
         Map<String, String> env = new TreeMap<>(stepEnv);
         env.put("JENKINS_SERVER_COOKIE", "please-do-not-kill-me");
         List<String> envLines = new ArrayList<>();
@@ -338,9 +338,9 @@ final class DurableShell {
     }
 
     /**
-     * FileMonitoringController.writeLog: asks for the agent's transcoding charset, then sends
-     * WriteLog(lastLocation) with a fresh RemoteOutputStream and advances lastLocation by what
-     * arrived. Returns whether bytes arrived.
+     * Reads new log bytes as FileMonitoringController.writeLog does: requests the agent's
+     * transcoding charset, then sends WriteLog(lastLocation) with a fresh RemoteOutputStream and
+     * advances lastLocation by what arrived. Returns whether bytes arrived.
      */
     boolean writeLog(Task t) throws Exception {
         Object charset = seq.value(new FileMonitoringController.TranscodingCharsetForSystemDefault());
@@ -365,7 +365,7 @@ final class DurableShell {
         return sink.count > 0;
     }
 
-    /** One WriteLog from {@code offset} that leaves the task's own position alone; returns what arrived. */
+    /** Sends one WriteLog from {@code offset}, leaving the task's own position alone, and returns what arrived. */
     byte[] readLogFrom(Task t, long offset) throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         int oid = export(bytes, "WriteLog sink");
@@ -379,7 +379,7 @@ final class DurableShell {
         return bytes.toByteArray();
     }
 
-    /** FileMonitoringController$StatusCheck on jenkins-result.txt. */
+    /** Sends FileMonitoringController$StatusCheck on jenkins-result.txt and returns the exit code or null. */
     Integer status(Task t) throws Exception {
         Object status = seq.value(on(new FileMonitoringController.StatusCheck(), t.file("jenkins-result.txt")));
         if (status != null && !(status instanceof Integer)) {
@@ -389,7 +389,7 @@ final class DurableShell {
         return (Integer) status;
     }
 
-    /** One round of DurableTaskStep.Execution.check in polling mode; the exit code once known. */
+    /** Runs one round of DurableTaskStep.Execution.check in polling mode and returns the exit code once known. */
     Integer check(Task t) throws Exception {
         Object directory = seq.value(on(new FilePath$IsDirectory(), t.workspace));
         if (!Boolean.TRUE.equals(directory)) {
@@ -439,7 +439,8 @@ final class DurableShell {
 
     /**
      * handleExit and cleanup: GetOutput when capturing stdout, then DeleteRecursive of the control
-     * directory, the close of the launch's stdout and stderr streams (JENKINS-60960), and the
+     * directory, the close of the launch's stdout and stderr streams (so that the agent's export
+     * table does not keep them), and the
      * release of the process proxy. Returns the captured output or null.
      */
     byte[] cleanup(Task t) throws Exception {
@@ -463,13 +464,13 @@ final class DurableShell {
         return output;
     }
 
-    /** FileMonitoringController.stop: KillTask for the script's JENKINS_SERVER_COOKIE. */
+    /** Stops the step as FileMonitoringController.stop does: KillTask for the script's JENKINS_SERVER_COOKIE. */
     void stop(Task t) throws Exception {
         Report.equal(null, seq.value(new Launcher$RemoteLauncher$KillTask(Collections.singletonMap("JENKINS_SERVER_COOKIE", t.cookieValue))),
                 "KillTask{JENKINS_SERVER_COOKIE=" + t.cookieValue + "}");
     }
 
-    /** The KillTask at the end of a node block, for its JENKINS_NODE_COOKIE. */
+    /** Sends the KillTask at the end of a node block, for its JENKINS_NODE_COOKIE. */
     void endNode(String nodeCookie) throws Exception {
         Report.equal(null, seq.value(new Launcher$RemoteLauncher$KillTask(Collections.singletonMap("JENKINS_NODE_COOKIE", nodeCookie))),
                 "KillTask{JENKINS_NODE_COOKIE} at the end of the node block");

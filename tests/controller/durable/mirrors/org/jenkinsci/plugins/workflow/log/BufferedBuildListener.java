@@ -9,8 +9,8 @@ public final class BufferedBuildListener {
 
     /**
      * Mirror of BufferedBuildListener$Replacement: the build log as a RemoteOutputStream and the
-     * buffering settings. The plugin's class is not a TaskListener (the agent resolves it into
-     * one); the mirror implements the interface so it fits the TaskListener fields it travels in.
+     * buffering settings. The plugin's class is not a TaskListener, because the agent resolves it
+     * into one. The mirror implements the interface so that it fits the TaskListener fields.
      */
     public static final class Replacement implements TaskListener {
         private static final long serialVersionUID = 1L;
