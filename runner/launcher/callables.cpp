@@ -229,13 +229,13 @@ const Registration remote_launch_callable{
         if (!in || in->greedy) return Context::fail("Kite supports only a non-greedy RemoteInputStream as stdin");
         streams.in = std::make_shared<RemoteStreamSource>(channel, in->oid);
       }
+      // A quiet launch writes nothing to the listener, but its sink is still
+      // created, so that its destruction releases the controller's export.
+      // NOTE: ConsoleLogFilters of a decorated listener are not applied to
+      // the command line (it is masked already, and nothing else is printed).
       std::shared_ptr<RemoteStreamSink> listener;
-      if (!request->quiet) {
-        // NOTE: ConsoleLogFilters of a decorated listener are not applied to
-        // the command line (it is masked already, and nothing else is printed).
-        if (auto listener_oid = java::listener_stream_oid(field("listener"))) {
-          listener = std::make_shared<RemoteStreamSink>(channel, *listener_oid);
-        }
+      if (auto listener_oid = java::listener_stream_oid(field("listener"))) {
+        listener = std::make_shared<RemoteStreamSink>(channel, *listener_oid);
       }
 
       auto spawner = spawner_for_policy(ctx.node().sandbox_policy, ctx.node().name);
@@ -243,7 +243,8 @@ const Registration remote_launch_callable{
         return Context::fail("sandbox policy '" + ctx.node().sandbox_policy +
                              "' of this node is not configured in Kite; refusing to run the step without it");
       }
-      auto proc = remote_launch(*request, agent_environment(), listener.get(), std::move(streams), *spawner);
+      auto proc = remote_launch(*request, agent_environment(), request->quiet ? nullptr : listener.get(),
+                                std::move(streams), *spawner);
       if (!proc) {
         ctx.log().warn("launcher: request {} failed to launch {}: {}", ctx.request_id(),
                        request->cmd.empty() ? std::string() : request->cmd.front(), proc.error().message);

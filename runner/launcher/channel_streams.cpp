@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include <spdlog/spdlog.h>
+
 namespace kite::launcher {
 namespace {
 
@@ -22,6 +24,13 @@ RemoteStreamSink::RemoteStreamSink(std::shared_ptr<channel::Channel> channel, st
       cancelled_(std::make_shared<std::atomic<bool>>(false)),
       context_(*channel_, 0, loader_oid, cancelled_) {}
 
+RemoteStreamSink::~RemoteStreamSink() {
+  if (closed_) return;
+  if (auto released = context_.unexport_stream(oid_); !released) {
+    spdlog::debug("launcher: cannot release the controller's stream {}: {}", oid_, released.error());
+  }
+}
+
 std::expected<void, Error> RemoteStreamSink::write(std::string_view bytes) {
   std::lock_guard lock(mutex_);
   auto written = context_.write(oid_, as_bytes(bytes));
@@ -38,6 +47,7 @@ std::expected<void, Error> RemoteStreamSink::flush() {
 
 std::expected<void, Error> RemoteStreamSink::close() {
   std::lock_guard lock(mutex_);
+  closed_ = true;
   auto closed = context_.close(oid_);
   if (!closed) return std::unexpected(Error::io("closing remote stream " + std::to_string(oid_) + " failed: " + closed.error()));
   return {};

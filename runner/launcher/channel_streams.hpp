@@ -15,10 +15,15 @@
 namespace kite::launcher {
 
 // Writes to the controller's RemoteOutputStream `oid` with remoting's flow
-// control. Thread-safe. close() sends ProxyOutputStream$EOF.
+// control. Thread-safe. close() sends ProxyOutputStream$EOF; a sink destroyed
+// without close() sends ProxyOutputStream$Unexport, as a Java agent does when
+// its ProxyOutputStream is garbage-collected, so the controller drops the export.
 class RemoteStreamSink final : public ByteSink {
  public:
   RemoteStreamSink(std::shared_ptr<channel::Channel> channel, std::int32_t oid, std::int32_t loader_oid = 0);
+  ~RemoteStreamSink() override;
+  RemoteStreamSink(const RemoteStreamSink&) = delete;
+  RemoteStreamSink& operator=(const RemoteStreamSink&) = delete;
   std::expected<void, Error> write(std::string_view bytes) override;
   std::expected<void, Error> flush() override;
   std::expected<void, Error> close() override;
@@ -32,6 +37,7 @@ class RemoteStreamSink final : public ByteSink {
   std::shared_ptr<std::atomic<bool>> cancelled_;
   std::mutex mutex_;
   channel::CallContext context_;
+  bool closed_ = false;
 };
 
 // Reads the controller's non-greedy RemoteInputStream `oid`.

@@ -1,5 +1,6 @@
 package kite.controller;
 
+import hudson.remoting.UnexportCommand;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -39,8 +40,29 @@ final class StepBytes {
         }
         run.checkTriplet(s.timeoutMillis);
         Report.equal(expectedExit, run.join(60_000), "exit code of the " + what + " step");
+        releaseProcess(run, what);
         run.forget();
         return run;
+    }
+
+    /**
+     * Drops the controller's proxy of the process, as the garbage collector of a Java controller
+     * does with an UnexportCommand. Kite must then release every stream of the launch with
+     * ProxyOutputStream$Unexport, or the controller keeps one export per stream until the channel ends.
+     */
+    private void releaseProcess(StepRun run, String what) throws Exception {
+        s.ch.send(new UnexportCommand(run.processOid));
+        List<Integer> streams = new ArrayList<>(List.of(run.listener.oid, run.out.oid));
+        if (run.err != null) {
+            streams.add(run.err.oid);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!s.streamUnexports.containsAll(streams) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        for (int oid : streams) {
+            Report.check(s.streamUnexports.contains(oid), what + ": kite released the controller's stream " + oid);
+        }
     }
 
     private static void sameBytes(byte[] want, byte[] got, String what) {

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Build steps end to end against a real kite: the steps scenario group.
@@ -40,6 +42,8 @@ public final class StepScenarios {
     long timeoutMillis;
     /** The stdin the running step reads, if any. */
     volatile StdinSource stdin;
+    /** Export ids of the controller's streams that kite released with ProxyOutputStream$Unexport. */
+    final Set<Integer> streamUnexports = ConcurrentHashMap.newKeySet();
 
     public StepScenarios() {}
 
@@ -75,8 +79,8 @@ public final class StepScenarios {
     }
 
     /**
-     * Commands ControllerChannel leaves to the scenario: stdin reads for {@link #stdin}, and the
-     * Flush kite sends after each step's output, which needs no response.
+     * Commands ControllerChannel leaves to the scenario: stdin reads for {@link #stdin}, stream
+     * unexports, and the Flush kite sends after each step's output, which needs no response.
      */
     private void onCommand(Command c) {
         StdinSource in = stdin;
@@ -88,7 +92,9 @@ public final class StepScenarios {
             Report.fail("could not answer the agent's stdin read: " + e);
             return;
         }
-        if (!(c instanceof ProxyOutputStream.Flush)) {
+        if (c instanceof ProxyOutputStream.Unexport u) {
+            streamUnexports.add(u.oid);
+        } else if (!(c instanceof ProxyOutputStream.Flush)) {
             Report.info("agent sent " + c.getClass().getName());
         }
     }
