@@ -43,6 +43,12 @@ const Registration detect_os{"hudson.slaves.SlaveComputer$DetectOS", [](const Ca
   return ctx.reply(ser::jdk::boolean(ctx.arena(), true));
 }};
 
+// FilePath.isUnix() and Launcher.isUnix() ask the node with this plain
+// callable, with the same rule: File.pathSeparatorChar is ':'.
+const Registration file_path_is_unix{"hudson.FilePath$IsUnix", [](const Call&, Context& ctx) -> Result {
+  return ctx.reply(ser::jdk::boolean(ctx.arena(), true));
+}};
+
 const Registration detect_default_charset{"hudson.slaves.SlaveComputer$DetectDefaultCharset",
                                           [](const Call&, Context& ctx) -> Result {
                                             return ctx.reply(

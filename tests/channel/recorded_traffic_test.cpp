@@ -21,6 +21,7 @@
 #include "protocol/serialization/reader.hpp"
 #include "runner/callables/registry.hpp"
 #include "tests/channel/loopback_transport.hpp"
+#include "tests/channel/recorded_values.hpp"
 #include "tests/channel/vector_files.hpp"
 
 namespace fs = std::filesystem;
@@ -32,67 +33,6 @@ using namespace std::chrono_literals;
 namespace {
 
 fs::path g_vectors;
-
-// Type structure of a value: classes, serialVersionUIDs, fields and loader
-// tags, recursively, without the values of primitives and strings.
-std::string shape(const ser::Value& v, int depth) {
-  if (v.is_null()) return "null";
-  if (v.is_primitive()) return "prim";
-  if (v.as_jstring()) return "String";
-  if (const ser::EnumConstant* e = v.as_enum()) return fmt::format("enum {}.{}", e->desc->name, e->constant());
-  if (const ser::Array* a = v.as_array()) return "array " + a->desc->name;
-  const ser::Object* o = v.as_object();
-  if (o == nullptr) return "other";
-  std::string s = o->desc->proxy ? "proxy" : std::string(o->class_name());
-  if (depth <= 0) return s;
-  s += "{";
-  for (const ser::ClassData& cd : o->classes) {
-    const ser::ClassDesc* d = cd.desc;
-    s += fmt::format(" [{} svuid={} flags={}", d->name, d->svuid, d->flags);
-    if (d->resolved_loader) s += fmt::format(" loader={}/{}", d->resolved_loader->tag, d->resolved_loader->oid);
-    for (std::size_t i = 0; i < d->fields.size(); ++i) {
-      s += fmt::format(" {}{}", d->fields[i].type, d->fields[i].name);
-      if (i < cd.fields.size() && !d->fields[i].is_primitive()) s += "=" + shape(cd.fields[i], depth - 1);
-    }
-    s += "]";
-  }
-  return s + " }";
-}
-
-// Printable value of a leaf, for the machine-independent comparisons.
-std::string leaf(const ser::Value& v) {
-  if (v.is_null()) return "null";
-  if (auto s = v.as_string()) return "\"" + *s + "\"";
-  if (auto b = v.as_bool(); b && v.class_name() == "java.lang.Boolean") return *b ? "true" : "false";
-  if (auto l = v.as_long()) return std::to_string(*l);
-  return std::string(v.class_name());
-}
-
-struct Reply {
-  bool exception = false;
-  ser::Stream payload;
-};
-
-std::optional<Reply> reply_of(const std::vector<std::uint8_t>& bytes) {
-  auto command = decode_command(bytes);
-  if (!command || !std::holds_alternative<ResponseCmd>(*command)) return std::nullopt;
-  const ser::Object* o = std::get<ResponseCmd>(*command).return_value.as_object();
-  if (o == nullptr) return std::nullopt;
-  Reply r;
-  r.exception = o->class_name() != "hudson.remoting.UserRequest$NormalResponse";
-  const ser::Value* bytes_field = o->field(r.exception ? "rawResponse" : "response");
-  if (bytes_field == nullptr || !bytes_field->as_bytes()) return std::nullopt;
-  auto p = ser::read_payload(*bytes_field->as_bytes());
-  if (!p) return std::nullopt;
-  r.payload = std::move(*p);
-  return r;
-}
-
-std::optional<std::int32_t> response_id(const std::vector<std::uint8_t>& bytes) {
-  auto command = decode_command(bytes);
-  if (!command || !std::holds_alternative<ResponseCmd>(*command)) return std::nullopt;
-  return std::get<ResponseCmd>(*command).id;
-}
 
 struct Harness {
   std::shared_ptr<LoopbackTransport> transport = std::make_shared<LoopbackTransport>();
@@ -166,18 +106,6 @@ const callables::Registration scenarios_ret{
       if (kind == "interrupted") return callables::Context::fail("java.lang.InterruptedException: intr");
       return callables::Context::fail("no test value for kind " + kind);
     }};
-
-std::string callable_class(const UserRequestCmd& request) {
-  auto p = ser::read_payload(request.payload);
-  if (!p || p->values().empty()) return "?";
-  const ser::Object* o = p->values()[0].as_object();
-  if (o == nullptr) return "?";
-  if (o->class_name() == "hudson.FilePath$CallableWith" || o->class_name() == "hudson.FilePath$FileCallableWrapper") {
-    const ser::Value* inner = o->field(o->class_name().ends_with("CallableWith") ? "task" : "callable");
-    if (inner && inner->as_object()) return std::string(inner->as_object()->class_name());
-  }
-  return std::string(o->class_name());
-}
 
 }  // namespace
 

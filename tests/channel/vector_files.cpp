@@ -1,7 +1,11 @@
 #include "tests/channel/vector_files.hpp"
 
+#include <archive.h>
+
 #include <fstream>
 #include <iterator>
+#include <memory>
+#include <sstream>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -25,11 +29,43 @@ std::vector<std::uint8_t> from_hex(const std::string& hex) {
   return out;
 }
 
+// Decompresses a gzip file with libarchive's raw format and gzip filter.
+std::string read_gzip(const std::filesystem::path& path) {
+  std::unique_ptr<archive, decltype(&archive_read_free)> reader(archive_read_new(), archive_read_free);
+  archive_read_support_filter_gzip(reader.get());
+  archive_read_support_format_raw(reader.get());
+  if (archive_read_open_filename(reader.get(), path.c_str(), 64 * 1024) != ARCHIVE_OK) {
+    throw std::runtime_error("cannot open " + path.string() + ": " + archive_error_string(reader.get()));
+  }
+  archive_entry* entry = nullptr;
+  if (archive_read_next_header(reader.get(), &entry) != ARCHIVE_OK) {
+    throw std::runtime_error("cannot read " + path.string() + ": " + archive_error_string(reader.get()));
+  }
+  std::string text;
+  char buffer[64 * 1024];
+  while (true) {
+    const la_ssize_t n = archive_read_data(reader.get(), buffer, sizeof buffer);
+    if (n < 0) throw std::runtime_error("cannot decompress " + path.string() + ": " + archive_error_string(reader.get()));
+    if (n == 0) break;
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  return text;
+}
+
 }  // namespace
 
 std::vector<RecordedCommand> read_session(const std::filesystem::path& jsonl) {
-  std::ifstream in(jsonl);
-  if (!in) throw std::runtime_error("cannot open " + jsonl.string());
+  std::ifstream file;
+  std::istringstream decompressed;
+  std::istream* source = &file;
+  if (jsonl.extension() == ".gz") {
+    decompressed.str(read_gzip(jsonl));
+    source = &decompressed;
+  } else {
+    file.open(jsonl);
+    if (!file) throw std::runtime_error("cannot open " + jsonl.string());
+  }
+  std::istream& in = *source;
   std::vector<RecordedCommand> out;
   std::vector<std::uint8_t> partial[2];
   std::string line;

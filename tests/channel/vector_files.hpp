@@ -17,6 +17,7 @@ struct RecordedCommand {
 
 std::vector<std::uint8_t> read_binary(const std::filesystem::path& path);
 // Joins the chunks of each direction into commands, in recorded order.
+// A path ending in ".gz" is decompressed first.
 std::vector<RecordedCommand> read_session(const std::filesystem::path& jsonl);
 
 }  // namespace kite::channel::test
