@@ -4,6 +4,8 @@
 // (file_ops.hpp, archive.hpp) and converts the result or the typed error into
 // the Java value or exception the controller expects.
 #include <dirent.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <deque>
@@ -408,6 +410,14 @@ const Registration touch_handler{"hudson.FilePath$Touch", [](const FileCall& cal
   return reply_void(ctx, touch(call.path.string(), *timestamp));
 }};
 
+const Registration set_last_modified_handler{"hudson.FilePath$SetLastModified",
+                                             [](const FileCall& call, Context& ctx) -> CallResult {
+  auto timestamp = long_field(call.callable, "timestamp");
+  if (!timestamp) return missing_field(call, "timestamp");
+  // Java returns a warning text only on Windows; on Unix a failure throws.
+  return reply_void(ctx, set_last_modified(call.path.string(), *timestamp));
+}};
+
 const Registration chmod_handler{"hudson.FilePath$Chmod", [](const FileCall& call, Context& ctx) -> CallResult {
   auto mask = long_field(call.callable, "mask");
   if (!mask) return missing_field(call, "mask");
@@ -604,6 +614,11 @@ const Registration delete_recursive_handler{"hudson.FilePath$DeleteRecursive",
   return reply_void(ctx, delete_recursive(call.path.string()));
 }};
 
+const Registration delete_suffixes_handler{"hudson.FilePath$DeleteSuffixesRecursive",
+                                           [](const FileCall& call, Context& ctx) -> CallResult {
+  return reply_void(ctx, delete_suffixes_recursive(call.path.string()));
+}};
+
 const Registration delete_contents_handler{"hudson.FilePath$DeleteContents",
                                            [](const FileCall& call, Context& ctx) -> CallResult {
   return reply_void(ctx, delete_contents(call.path.string()));
@@ -720,6 +735,23 @@ const Registration unzip_remote_handler{"hudson.FilePath$UnzipRemote",
 
 const Registration unzip_from_handler{"hudson.FilePath$UnzipFrom", [](const FileCall& call, Context& ctx) -> CallResult {
   return extract_from(call, ctx, call.callable.field("in"), ArchiveFormat::Zip, "input stream");
+}};
+
+// FilePath.getHomeDirectory(channel): a Java agent answers with
+// System.getProperty("user.home"), the home directory of its user in the
+// password database.
+const Registration home_directory_handler{"hudson.FilePath$GetHomeDirectory",
+                                          [](const callables::Call&, Context& ctx) -> CallResult {
+  passwd entry{};
+  passwd* found = nullptr;
+  std::vector<char> buffer(16384);
+  const int err = getpwuid_r(geteuid(), &entry, buffer.data(), buffer.size(), &found);
+  if (err != 0 || found == nullptr || found->pw_dir == nullptr) {
+    ctx.log().warn("filepath: no home directory for uid {} in the password database (error {})", geteuid(), err);
+    // The JVM falls back to "?" when the user has no entry.
+    return ctx.reply(make_file_path(ctx.arena(), "?"));
+  }
+  return ctx.reply(make_file_path(ctx.arena(), found->pw_dir));
 }};
 
 // ArtifactArchiver's file listing: Ant selection relative to the workspace.

@@ -42,8 +42,8 @@ struct Error {
   // Set by nio_error: the fields java.nio.file.FileSystemException builds its
   // message from ("<path>[ -> <other>][: <reason>]"); `other` empty means null.
   bool nio_fields = false;
-  std::string other;
-  std::optional<std::string> reason;
+  std::string other = {};
+  std::optional<std::string> reason = {};
 
   std::string_view java_class() const { return java_class_name(kind); }
   // One line with the class, message and the chain of causes, for logs.

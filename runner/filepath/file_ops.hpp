@@ -48,6 +48,9 @@ Result<bool> mkdirs(const std::string& path);
 // Creates the file when missing, then sets its modification time; failure
 // gives "Failed to set the timestamp of <path> to <ms>".
 Result<void> touch(const std::string& path, std::int64_t timestamp_ms);
+// $SetLastModified: File.setLastModified, and on failure (a missing file
+// included) "Failed to set the timestamp of <path> to <ms>".
+Result<void> set_last_modified(const std::string& path, std::int64_t timestamp_ms);
 // Sets the permission bits; bits outside 07777 are ignored and setuid,
 // setgid or sticky bits give "Invalid mode: <n>", as Util.modeToPermissions.
 Result<void> chmod(const std::string& path, int mask);
@@ -125,6 +128,10 @@ Result<void> delete_file(const std::string& path);
 Result<void> delete_recursive(const std::string& path);
 // Util.deleteContentsRecursive: empties the directory, keeps it.
 Result<void> delete_contents(const std::string& path);
+// $DeleteSuffixesRecursive: delete_recursive on every sibling named like
+// `path` followed by '@' (the workspace@tmp, workspace@2 ... directories
+// Jenkins' WorkspaceList makes). Nothing happens when the parent is missing.
+Result<void> delete_suffixes_recursive(const std::string& path);
 // Files.move(source, target, NOFOLLOW_LINKS) fails with
 // FileAlreadyExistsException when the target exists. Across file systems a
 // file or link is copied and removed, and a non-empty directory gives

@@ -113,6 +113,10 @@ Result<void> touch(const std::string& path, std::int64_t timestamp_ms) {
     if (fd < 0) return std::unexpected(nio_error(errno, path));
     ::close(fd);
   }
+  return set_last_modified(path, timestamp_ms);
+}
+
+Result<void> set_last_modified(const std::string& path, std::int64_t timestamp_ms) {
   struct timespec times[2];
   times[0].tv_sec = 0;
   times[0].tv_nsec = UTIME_OMIT;

@@ -234,6 +234,17 @@ Result<void> delete_contents(const std::string& path) {
   });
 }
 
+Result<void> delete_suffixes_recursive(const std::string& path) {
+  const auto [parent, name] = split_parent(strip_trailing_slashes(path));
+  const std::string prefix = name + "@";
+  for (const auto& sibling : list(parent)) {
+    if (!split_parent(sibling).second.starts_with(prefix)) continue;
+    auto deleted = delete_recursive(sibling);
+    if (!deleted) return deleted;
+  }
+  return {};
+}
+
 Result<void> rename_to(const std::string& path, const std::string& target) {
   struct stat source_stat {};
   if (lstat(path.c_str(), &source_stat) != 0) return std::unexpected(nio_error(errno, path));

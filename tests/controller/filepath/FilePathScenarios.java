@@ -11,10 +11,12 @@ import hudson.FilePath$CreateTextTempFile;
 import hudson.FilePath$Delete;
 import hudson.FilePath$DeleteContents;
 import hudson.FilePath$DeleteRecursive;
+import hudson.FilePath$DeleteSuffixesRecursive;
 import hudson.FilePath$Digest;
 import hudson.FilePath$DirectoryFilter;
 import hudson.FilePath$Exists;
 import hudson.FilePath$GetFreeDiskSpace;
+import hudson.FilePath$GetHomeDirectory;
 import hudson.FilePath$GetTotalDiskSpace;
 import hudson.FilePath$GetUsableDiskSpace;
 import hudson.FilePath$IsDirectory;
@@ -29,6 +31,7 @@ import hudson.FilePath$Read;
 import hudson.FilePath$ReadLink;
 import hudson.FilePath$ReadToString;
 import hudson.FilePath$RenameTo;
+import hudson.FilePath$SetLastModified;
 import hudson.FilePath$SymlinkTo;
 import hudson.FilePath$Touch;
 import hudson.FilePath$ValidateAntFileMask;
@@ -163,7 +166,7 @@ public final class FilePathScenarios {
         }
     }
 
-    /** Exists, IsDirectory, Length, LastModified: each compared with java.io.File in this JVM. */
+    /** Compares Exists, IsDirectory, Length and LastModified with java.io.File in this JVM. */
     private void queries(Fixture f) throws Exception {
         for (Path path : List.of(f.hello, f.dir, f.missing, f.dangling, f.linkToDir)) {
             File file = path.toFile();
@@ -197,6 +200,12 @@ public final class FilePathScenarios {
         calls.expectValue("on an existing file", new FilePath$Touch(1_400_000_000_456L), p(file), null);
         Report.equal(1_400_000_000_456L, file.toFile().lastModified(), "Touch changed the modification time");
         Report.equal("x", Files.readString(file), "Touch kept the contents");
+        calls.expectValue("on an existing file", new FilePath$SetLastModified(1_300_000_000_789L), p(file), null);
+        Report.equal(1_300_000_000_789L, file.toFile().lastModified(), "SetLastModified changed the modification time");
+        Path absent = base.resolve("made/absent.txt");
+        calls.expectThrown("on a missing file", new FilePath$SetLastModified(5L), p(absent), IOException.class,
+                "Failed to set the timestamp of " + absent + " to 5");
+        Report.check(!Files.exists(absent), "SetLastModified did not create " + absent);
         Path orphan = base.resolve("made/no-such-dir/t.txt");
         calls.expectLikeJava("in a missing directory", new FilePath$Touch(1L), p(orphan), () -> {
             Files.newOutputStream(orphan).close();
@@ -357,8 +366,7 @@ public final class FilePathScenarios {
         Path blocked = base.resolve("copied/plain");
         Files.writeString(blocked, "x");
         Path under = blocked.resolve("child.bin");
-        // WritePipe creates the parent with Files.createDirectories, which fails under a regular file.
-        // WritePipe's mkdirs of the parent returns at once because something exists there; the open fails.
+        // WritePipe's mkdirs of the parent returns at once because something exists there, so the open fails.
         calls.expectLikeJava("under a regular file", new FilePath$WritePipe(), p(under), () -> Files.newOutputStream(under));
     }
 
@@ -390,7 +398,7 @@ public final class FilePathScenarios {
                         java.nio.file.StandardCopyOption.REPLACE_EXISTING));
     }
 
-    /** ListFilter (list, listDirectories) against File.listFiles; ListGlob against Ant's rules. */
+    /** Checks ListFilter (list, listDirectories) against File.listFiles, and ListGlob against Ant's rules. */
     private void listing(Fixture f) throws Exception {
         List<?> all = calls.expectType("of the fixture directory", new FilePath$ListFilter(null), p(f.dir), ArrayList.class);
         if (all != null) {
@@ -524,12 +532,34 @@ public final class FilePathScenarios {
         Files.writeString(area.resolve("contents/top.txt"), "t");
         Files.createSymbolicLink(area.resolve("contents/escape"), outside);
         calls.expectValue("of a directory", new FilePath$DeleteContents(), p(area.resolve("contents")), null);
+        suffixes(area, outside);
         try (var left = Files.list(area.resolve("contents"))) {
             Report.equal(0L, left.count(), "DeleteContents emptied the directory");
         }
         Report.check(Files.isDirectory(area.resolve("contents")), "DeleteContents kept the directory itself");
         Report.check(Files.exists(outside.resolve("keep.txt")), "DeleteContents did not follow the link");
         Report.check(!Files.exists(contents), "DeleteContents removed nested directories");
+    }
+
+    /** DeleteSuffixesRecursive removes ws@tmp, ws@2 and the like, and nothing else. */
+    private void suffixes(Path area, Path outside) throws Exception {
+        Path ws = Files.createDirectories(area.resolve("ws"));
+        Files.writeString(ws.resolve("keep.txt"), "k");
+        for (String sibling : List.of("ws@tmp/durable-1", "ws@2/src", "ws@libs/lib")) {
+            Files.createDirectories(area.resolve(sibling));
+            Files.writeString(area.resolve(sibling).resolve("f.txt"), "f");
+        }
+        Files.createSymbolicLink(area.resolve("ws@tmp/escape"), outside);
+        Files.createDirectories(area.resolve("wsother"));
+        Files.writeString(area.resolve("ws@file"), "a file is deleted too");
+        calls.expectValue("next to a workspace", new FilePath$DeleteSuffixesRecursive(), p(ws), null);
+        for (String gone : List.of("ws@tmp", "ws@2", "ws@libs", "ws@file")) {
+            Report.check(!Files.exists(area.resolve(gone), LinkOption.NOFOLLOW_LINKS), "DeleteSuffixesRecursive removed " + gone);
+        }
+        Report.check(Files.exists(ws.resolve("keep.txt")) && Files.isDirectory(area.resolve("wsother")),
+                "DeleteSuffixesRecursive kept the workspace and wsother");
+        Report.check(Files.exists(outside.resolve("keep.txt")), "DeleteSuffixesRecursive did not follow the link out");
+        calls.expectValue("with a missing parent", new FilePath$DeleteSuffixesRecursive(), p(area.resolve("none/ws")), null);
     }
 
     /** RenameTo and MoveAllChildrenTo, with the oracles of Files.move and File.renameTo. */
@@ -651,6 +681,12 @@ public final class FilePathScenarios {
             }
         }
         calls.expectValue("of an absolute path", new FilePath$Absolutize(), "/x//y/", "/x/y");
+
+        // The controller runs as the same user as the agent in this scenario.
+        Object home = calls.ch.call(new FilePath$GetHomeDirectory(), calls.timeoutMillis).value();
+        Report.check(home instanceof FilePath fp && fp.remote.equals(System.getProperty("user.home")) && fp.localToWriter,
+                "GetHomeDirectory returns the agent user's home as a FilePath local to the agent: "
+                        + (home instanceof FilePath fp ? fp.remote : ConnectSequence.className(home)));
 
         File dir = f.dir.toFile();
         calls.expectValue("", new FilePath$GetTotalDiskSpace(), p(f.dir), dir.getTotalSpace());
