@@ -295,6 +295,48 @@ ByteSink output_sink(Context& ctx, std::int32_t oid) {
   };
 }
 
+// A ByteSink that sends to the controller's export `oid` in blocks of up to
+// kBlockBytes. libarchive hands over one 10 KiB tar record at a time, and each
+// Chunk command costs the controller a deserialization and an Ack, so a
+// 10,000-file tar sent record by record is about twice as slow as the same
+// bytes sent in 64 KiB chunks.
+class CoalescingSink {
+ public:
+  static constexpr std::size_t kBlockBytes = 64 * 1024;
+
+  CoalescingSink(Context& ctx, std::int32_t oid) : ctx_(ctx), oid_(oid) { buffer_.reserve(kBlockBytes); }
+
+  Result<void> write(std::span<const std::byte> bytes) {
+    if (buffer_.size() + bytes.size() > kBlockBytes) {
+      auto flushed = flush();
+      if (!flushed) return flushed;
+    }
+    if (bytes.size() >= kBlockBytes) return send(bytes);
+    const auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
+    buffer_.insert(buffer_.end(), data, data + bytes.size());
+    return {};
+  }
+
+  // Sends what is buffered; call it before closing the stream.
+  Result<void> flush() {
+    if (buffer_.empty()) return {};
+    auto sent = send(std::as_bytes(std::span<const std::uint8_t>(buffer_)));
+    buffer_.clear();
+    return sent;
+  }
+
+ private:
+  Result<void> send(std::span<const std::byte> bytes) {
+    auto written = ctx_.write(oid_, std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+    if (!written) return std::unexpected(io_error(written.error()));
+    return {};
+  }
+
+  Context& ctx_;
+  std::int32_t oid_;
+  std::vector<std::uint8_t> buffer_;
+};
+
 // ---- scanners and archive formats
 
 // GCC 12 reports the optional inside GlobSelection as maybe-uninitialized
@@ -346,7 +388,13 @@ Result<ArchiveFormat> format_of(const ser::Value* factory_value) {
 // Writes the archive to the controller's stream `oid` and ends the stream.
 CallResult archive_to(const FileCall& call, Context& ctx, const DirSelection& selection, ArchiveFormat format,
                       std::int32_t oid) {
-  auto count = write_archive(call.path.string(), selection, format, output_sink(ctx, oid));
+  CoalescingSink out(ctx, oid);
+  auto count = write_archive(call.path.string(), selection, format,
+                             [&out](std::span<const std::byte> bytes) { return out.write(bytes); });
+  if (count) {
+    auto flushed = out.flush();
+    if (!flushed) count = std::unexpected(flushed.error());
+  }
   auto closed = ctx.close(oid);
   if (!count && ctx.cancelled()) return Context::interrupted();
   if (!count) return java_error(count.error());
@@ -448,6 +496,21 @@ const Registration usable_space_handler{"hudson.FilePath$GetUsableDiskSpace",
 const Registration absolutize_handler{"hudson.FilePath$Absolutize",
                                       [](const FileCall& call, Context& ctx) -> CallResult {
   return ctx.reply(ser::jdk::string(ctx.arena(), absolutize(call.path.string())));
+}};
+
+const Registration is_descendant_handler{"hudson.FilePath$IsDescendant",
+                                         [](const FileCall& call, Context& ctx) -> CallResult {
+  auto child = string_field(call.callable, "potentialChildRelativePath");
+  if (!child) return missing_field(call, "potentialChildRelativePath");
+  auto inside = is_descendant(call.path.string(), *child);
+  if (!inside) return java_error(inside.error());
+  return ctx.reply(ser::jdk::boolean(ctx.arena(), *inside));
+}};
+
+const Registration has_symlink_handler{"hudson.FilePath$HasSymlink", [](const FileCall& call, Context& ctx) -> CallResult {
+  const bool found = has_symlink(call.path.string(), string_field(call.callable, "verificationRoot"),
+                                 has_nofollow_links(call.callable, "openOptions"));
+  return ctx.reply(ser::jdk::boolean(ctx.arena(), found));
 }};
 
 const Registration digest_handler{"hudson.FilePath$Digest", [](const FileCall& call, Context& ctx) -> CallResult {

@@ -141,6 +141,18 @@ Result<void> rename_to(const std::string& path, const std::string& target);
 // into `target`, removes the emptied directory.
 Result<void> move_all_children_to(const std::string& path, const std::string& target);
 
+// ---- Containment ($IsDescendant, $HasSymlink)
+
+// $IsDescendant: whether `child` (relative to `parent`) stays inside the real
+// path of `parent` at every step, following symbolic links. A missing parent
+// gives false. From the first missing name on, the lexical path decides. An
+// absolute `child` gives IllegalArgumentException.
+Result<bool> is_descendant(const std::string& parent, const std::string& child);
+// $HasSymlink: with LinkOption.NOFOLLOW_LINKS requested, whether `path` or an
+// ancestor below `verification_root` is a symbolic link. Always false without
+// that option.
+bool has_symlink(const std::string& path, const std::optional<std::string>& verification_root, bool no_follow_links);
+
 // ---- Temporary files ($CreateTempFile, $CreateTextTempFile, $CreateTempDir)
 
 // java.io.tmpdir of a Java agent on Linux.

@@ -19,6 +19,8 @@ import hudson.FilePath$GetFreeDiskSpace;
 import hudson.FilePath$GetHomeDirectory;
 import hudson.FilePath$GetTotalDiskSpace;
 import hudson.FilePath$GetUsableDiskSpace;
+import hudson.FilePath$HasSymlink;
+import hudson.FilePath$IsDescendant;
 import hudson.FilePath$IsDirectory;
 import hudson.FilePath$LastModified;
 import hudson.FilePath$Length;
@@ -50,6 +52,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
@@ -118,6 +121,7 @@ public final class FilePathScenarios {
         moving();
         temporaries();
         links(f);
+        containment();
         misc(f);
         // Last: its ControllerStreams takes over the agent's Acks and Pipe$ConnectCommands.
         new FilePathArchives(ch, calls, base).run();
@@ -666,6 +670,43 @@ public final class FilePathScenarios {
                 }
             });
         }
+    }
+
+    /**
+     * IsDescendant and HasSymlink, which the controller's directory browser sends. The expected
+     * answers follow Jenkins' algorithm: every step of the child must stay inside the parent's
+     * real path, and from the first missing name on, the normalized path decides.
+     */
+    private void containment() throws Exception {
+        Path area = Files.createDirectories(base.resolve("contain"));
+        Path ws = Files.createDirectories(area.resolve("ws/a"));
+        ws = ws.getParent();
+        Files.writeString(ws.resolve("a/b.txt"), "b");
+        Path outside = Files.createDirectories(area.resolve("outside"));
+        Files.writeString(outside.resolve("x.txt"), "x");
+        Files.createSymbolicLink(ws.resolve("link-in"), Path.of("a"));
+        Files.createSymbolicLink(ws.resolve("link-out"), outside);
+        Files.createSymbolicLink(ws.resolve("dangling"), Path.of("nowhere"));
+
+        Object[][] cases = {
+            {"a/b.txt", true}, {"a", true}, {"", true}, {"link-in/b.txt", true}, {"link-out", false},
+            {"link-out/x.txt", false}, {"missing/x", true}, {"dangling", true}, {"../outside/x.txt", false},
+            {"../nonexistent", false}, {"a/../../outside", false}, {"a//b.txt", true},
+        };
+        for (Object[] c : cases) {
+            calls.expectValue("of '" + c[0] + "'", new FilePath$IsDescendant((String) c[0]), p(ws), c[1]);
+        }
+        calls.expectValue("of a missing parent", new FilePath$IsDescendant("a"), p(area.resolve("none")), Boolean.FALSE);
+        calls.expectThrown("of an absolute path", new FilePath$IsDescendant("/etc"), p(ws), IllegalArgumentException.class,
+                "Only a relative path is supported, the given path is absolute: /etc");
+
+        OpenOption[] noFollow = {LinkOption.NOFOLLOW_LINKS};
+        String root = p(ws);
+        calls.expectValue("under a linked directory", new FilePath$HasSymlink(root, noFollow), p(ws.resolve("link-in/b.txt")), Boolean.TRUE);
+        calls.expectValue("of a plain file", new FilePath$HasSymlink(root, noFollow), p(ws.resolve("a/b.txt")), Boolean.FALSE);
+        calls.expectValue("of a link", new FilePath$HasSymlink(root, noFollow), p(ws.resolve("link-out")), Boolean.TRUE);
+        calls.expectValue("without NOFOLLOW_LINKS", new FilePath$HasSymlink(root), p(ws.resolve("link-out")), Boolean.FALSE);
+        calls.expectValue("without a root", new FilePath$HasSymlink(null, noFollow), p(ws.resolve("link-in/b.txt")), Boolean.FALSE);
     }
 
     /** Digest, Absolutize and the disk-space queries. */
