@@ -56,7 +56,8 @@ def main():
         port_file = os.path.join(tmp, "port")
         controller = subprocess.Popen(
             [a.java, "-jar", a.jar, "--scenario", "durable-bench", "--port", "0", "--port-file", port_file,
-             "--work-dir", tmp, "--env-marker", marker, "--rounds", str(a.rounds), "--quiet"],
+             "--work-dir", tmp, "--env-marker", marker, "--rounds", str(a.rounds), "--agent-ping", "300,240",
+             "--quiet"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.time() + 30
         while not os.path.exists(port_file):
