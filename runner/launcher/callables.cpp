@@ -10,6 +10,7 @@
 // not support: it kills without asking.
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -212,6 +213,16 @@ const Registration remote_launch_callable{
         return value != nullptr ? *value : ser::Value(ser::Null{});
       };
 
+      // One sink per controller stream: listener and stdoutListener are often
+      // the same object, exported once, so it must be released only once,
+      // after the last write.
+      std::map<std::int32_t, std::shared_ptr<RemoteStreamSink>> sinks;
+      auto sink_for = [&](std::int32_t oid) {
+        auto& sink = sinks[oid];
+        if (!sink) sink = std::make_shared<RemoteStreamSink>(channel, oid, 0, true);
+        return sink;
+      };
+
       StreamPlan streams;
       std::optional<std::int32_t> out_oid;
       if (!field("stdoutListener").is_null()) {
@@ -220,10 +231,8 @@ const Registration remote_launch_callable{
       } else {
         out_oid = java::remote_output_stream_oid(field("out"));
       }
-      if (out_oid) streams.out = std::make_shared<RemoteStreamSink>(channel, *out_oid);
-      if (auto err_oid = java::remote_output_stream_oid(field("err"))) {
-        streams.err = std::make_shared<RemoteStreamSink>(channel, *err_oid);
-      }
+      if (out_oid) streams.out = sink_for(*out_oid);
+      if (auto err_oid = java::remote_output_stream_oid(field("err"))) streams.err = sink_for(*err_oid);
       if (!field("in").is_null()) {
         auto in = java::remote_input_stream(field("in"));
         if (!in || in->greedy) return Context::fail("Kite supports only a non-greedy RemoteInputStream as stdin");
@@ -234,9 +243,7 @@ const Registration remote_launch_callable{
       // NOTE: ConsoleLogFilters of a decorated listener are not applied to
       // the command line (it is masked already, and nothing else is printed).
       std::shared_ptr<RemoteStreamSink> listener;
-      if (auto listener_oid = java::listener_stream_oid(field("listener"))) {
-        listener = std::make_shared<RemoteStreamSink>(channel, *listener_oid);
-      }
+      if (auto listener_oid = java::listener_stream_oid(field("listener"))) listener = sink_for(*listener_oid);
 
       auto spawner = spawner_for_policy(ctx.node().sandbox_policy, ctx.node().name);
       if (!spawner) {

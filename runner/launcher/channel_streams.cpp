@@ -18,14 +18,15 @@ std::span<const std::uint8_t> as_bytes(std::string_view text) {
 }  // namespace
 
 RemoteStreamSink::RemoteStreamSink(std::shared_ptr<channel::Channel> channel, std::int32_t oid,
-                                   std::int32_t loader_oid)
+                                   std::int32_t loader_oid, bool release_when_dropped)
     : channel_(std::move(channel)),
       oid_(oid),
       cancelled_(std::make_shared<std::atomic<bool>>(false)),
-      context_(*channel_, 0, loader_oid, cancelled_) {}
+      context_(*channel_, 0, loader_oid, cancelled_),
+      release_when_dropped_(release_when_dropped) {}
 
 RemoteStreamSink::~RemoteStreamSink() {
-  if (closed_) return;
+  if (closed_ || !release_when_dropped_) return;
   if (auto released = context_.unexport_stream(oid_); !released) {
     spdlog::debug("launcher: cannot release the controller's stream {}: {}", oid_, released.error());
   }

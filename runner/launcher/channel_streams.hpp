@@ -15,12 +15,15 @@
 namespace kite::launcher {
 
 // Writes to the controller's RemoteOutputStream `oid` with remoting's flow
-// control. Thread-safe. close() sends ProxyOutputStream$EOF; a sink destroyed
-// without close() sends ProxyOutputStream$Unexport, as a Java agent does when
-// its ProxyOutputStream is garbage-collected, so the controller drops the export.
+// control. Thread-safe. close() sends ProxyOutputStream$EOF.
 class RemoteStreamSink final : public ByteSink {
  public:
-  RemoteStreamSink(std::shared_ptr<channel::Channel> channel, std::int32_t oid, std::int32_t loader_oid = 0);
+  // With `release_when_dropped`, a sink destroyed without close() sends
+  // ProxyOutputStream$Unexport, as a Java agent does when its
+  // ProxyOutputStream is garbage-collected, so the controller drops the
+  // export. Owners that release the stream themselves leave it false.
+  RemoteStreamSink(std::shared_ptr<channel::Channel> channel, std::int32_t oid, std::int32_t loader_oid = 0,
+                   bool release_when_dropped = false);
   ~RemoteStreamSink() override;
   RemoteStreamSink(const RemoteStreamSink&) = delete;
   RemoteStreamSink& operator=(const RemoteStreamSink&) = delete;
@@ -37,6 +40,7 @@ class RemoteStreamSink final : public ByteSink {
   std::shared_ptr<std::atomic<bool>> cancelled_;
   std::mutex mutex_;
   channel::CallContext context_;
+  bool release_when_dropped_;
   bool closed_ = false;
 };
 
