@@ -266,7 +266,12 @@ final class ControllerChannel implements AutoCloseable {
                     Report.fail("agent's IClassLoader.getName returned " + name);
                 }
             } catch (Exception e) {
-                Report.fail("agent's IClassLoader.getName on oid " + h.oid + " failed: " + e);
+                if (closeSent.get()) {
+                    // The controller closed the channel while this request was in flight.
+                    Report.info("agent's IClassLoader.getName on oid " + h.oid + " ended with the channel: " + e);
+                } else {
+                    Report.fail("agent's IClassLoader.getName on oid " + h.oid + " failed: " + e);
+                }
             }
         }
         if (ping && !answerAgentPings) {
