@@ -273,6 +273,8 @@ class KiteSide {
   const std::set<std::int32_t>& closed_streams() const { return closed_streams_; }
   // Controller streams Kite released with ProxyOutputStream$Unexport, in order.
   const std::vector<std::int32_t>& released_streams() const { return released_streams_; }
+  // Bytes Kite had written to a stream when it released it.
+  std::size_t stream_size_at_release(std::int32_t oid) const { return size_at_release_.at(oid); }
   const std::vector<std::string>& unexpected() const { return unexpected_; }
   bool close_seen() const { return close_seen_; }
   const std::shared_ptr<Channel>& channel() const { return channel_; }
@@ -295,6 +297,8 @@ class KiteSide {
       closed_streams_.insert(e->oid);
     } else if (const auto* u = std::get_if<StreamUnexportCmd>(&*command)) {
       released_streams_.push_back(u->oid);
+      auto written = stream_bytes_.find(u->oid);
+      size_at_release_[u->oid] = written == stream_bytes_.end() ? 0 : written->second.size();
     } else if (std::holds_alternative<CloseCmd>(*command)) {
       close_seen_ = true;
     } else if (!std::holds_alternative<StreamFlushCmd>(*command)) {
@@ -309,6 +313,7 @@ class KiteSide {
   std::map<std::int32_t, std::string> stream_bytes_;
   std::set<std::int32_t> closed_streams_;
   std::vector<std::int32_t> released_streams_;
+  std::map<std::int32_t, std::size_t> size_at_release_;
   std::vector<std::string> unexpected_;
   bool close_seen_ = false;
 };
@@ -695,16 +700,20 @@ class Replay {
 
     // ProxyOutputStream$Unexport: the Java agent releases a stream when its
     // garbage collector finds the proxy unused, so the recorded releases are
-    // a sample. Kite releases each WriteLog sink when the call ends, once,
-    // and otherwise only streams the Java agent had released as well.
-    // NOTE: Kite keeps the streams of a launch (listener, out) exported until
-    // the channel ends; the Java agent releases them after garbage collection.
+    // a sample of what it would release in the end. Kite releases each
+    // WriteLog sink when the call ends and a launch's streams when the
+    // process proxy is gone, each stream once and after its last byte.
     std::set<std::int32_t> released(kite_.released_streams().begin(), kite_.released_streams().end());
     INFO("recorded releases: " << fmt::format("{}", fmt::join(recording_.agent_released_streams, ",")));
     INFO("Kite's releases: " << fmt::format("{}", fmt::join(kite_.released_streams(), ",")));
     CHECK(released.size() == kite_.released_streams().size());
+    for (std::int32_t oid : recording_.agent_released_streams) CHECK(released.contains(oid));
     for (std::int32_t sink : log_sinks) CHECK(released.contains(sink));
-    for (std::int32_t oid : released) CHECK((log_sinks.contains(oid) || recording_.agent_released_streams.contains(oid)));
+    for (std::int32_t oid : released) {
+      INFO("released stream " << oid);
+      const std::size_t written = mine.contains(oid) ? mine.at(oid).size() : 0;
+      CHECK(kite_.stream_size_at_release(oid) == written);
+    }
 
     // A status seen while a step ran must be its final one.
     for (const auto& [path, status] : running_status_checks_) {
