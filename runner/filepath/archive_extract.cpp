@@ -91,6 +91,12 @@ class Extractor {
  private:
   std::string kind() const { return format_ == ArchiveFormat::Zip ? "Zip" : "Tar"; }
 
+  // Jenkins' readFromTar and unzip word an escaping entry differently.
+  std::string escape_text() const {
+    return format_ == ArchiveFormat::Zip ? "contains illegal file name that breaks out of the target directory"
+                                         : "contains entry that escapes destination directory";
+  }
+
   Error reject(const std::string& entry_name, const std::string& why) const {
     return io_error(kind() + " " + name_ + " " + why + ": " + entry_name, target_dir_);
   }
@@ -104,7 +110,7 @@ class Extractor {
                                         " bytes"));
     }
     if (!entry_name.empty() && (entry_name.front() == '/' || entry_name.front() == '\\')) {
-      return std::unexpected(reject(entry_name, "contains entry that escapes destination directory"));
+      return std::unexpected(reject(entry_name, escape_text()));
     }
     if (entry_name.find('\0') != std::string::npos) {
       return std::unexpected(reject(entry_name, "contains an entry name with a NUL byte"));
@@ -117,7 +123,7 @@ class Extractor {
       const std::string part = entry_name.substr(start, end - start);
       if (part == "..") {
         if (components.empty()) {
-          return std::unexpected(reject(entry_name, "contains entry that escapes destination directory"));
+          return std::unexpected(reject(entry_name, escape_text()));
         }
         components.pop_back();
       } else if (!part.empty() && part != ".") {

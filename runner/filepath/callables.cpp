@@ -4,6 +4,7 @@
 // (file_ops.hpp, archive.hpp) and converts the result or the typed error into
 // the Java value or exception the controller expects.
 #include <dirent.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "protocol/serialization/jdk.hpp"
 #include "runner/callables/registry.hpp"
 #include "runner/filepath/ant_glob.hpp"
+#include "runner/filepath/fd.hpp"
 #include "runner/filepath/archive.hpp"
 #include "runner/filepath/file_ops.hpp"
 #include "runner/launcher/java_values.hpp"
@@ -297,9 +299,9 @@ ByteSink output_sink(Context& ctx, std::int32_t oid) {
 
 // A ByteSink that sends to the controller's export `oid` in blocks of up to
 // kBlockBytes. libarchive hands over one 10 KiB tar record at a time, and each
-// Chunk command costs the controller a deserialization and an Ack, so a
-// 10,000-file tar sent record by record is about twice as slow as the same
-// bytes sent in 64 KiB chunks.
+// Chunk command costs the controller a deserialization, a pipe-writer task and
+// an Ack; a 10,000-file workspace (27 MiB of tar) goes in 457 Chunks instead
+// of 2,737 (bench/pipeline).
 class CoalescingSink {
  public:
   static constexpr std::size_t kBlockBytes = 64 * 1024;
@@ -789,6 +791,39 @@ const Registration read_from_tar_handler{"hudson.FilePath$ReadFromTar",
   const std::string name = file_path_field(call.callable, "target").value_or(call.path.string()) + "/" +
                            string_field(call.callable, "description").value_or("");
   return extract_from(call, ctx, call.callable.field("pipe"), format, name);
+}};
+
+// $UntarLocal and $UnzipLocal: the archive is the file `filePath` on this
+// agent (untar or unzip with source and target on the same node).
+CallResult extract_local(const FileCall& call, Context& ctx, ArchiveFormat format) {
+  auto source = file_path_field(call.callable, "filePath");
+  if (!source) return missing_field(call, "filePath");
+  detail::UniqueFd fd(::open(source->c_str(), O_RDONLY | O_CLOEXEC));
+  // Jenkins opens a tar with Files.newInputStream and a zip with Ant's
+  // ZipFile, a RandomAccessFile, so a missing zip is a FileNotFoundException.
+  if (!fd.valid()) return java_error(format == ArchiveFormat::Zip ? io_open_error(errno, *source) : nio_error(errno, *source));
+  const int raw = fd.get();
+  ByteSource read_file = [raw, path = *source](std::span<std::byte> buffer) -> Result<std::size_t> {
+    const ssize_t n = ::read(raw, buffer.data(), buffer.size());
+    if (n < 0) return std::unexpected(nio_error(errno, path));
+    return static_cast<std::size_t>(n);
+  };
+  // Jenkins names a tar by its file name and a zip by its path in errors.
+  const std::string name = format == ArchiveFormat::Zip ? *source : std::filesystem::path(*source).filename().string();
+  auto extracted = extract_archive(read_file, format, call.path.string(), name);
+  if (!extracted) return java_error(extracted.error());
+  ctx.log().info("filepath: extracted {} entries ({} bytes) of {} into {}", extracted->entries, extracted->bytes, *source,
+                 call.path.string());
+  return ctx.reply_null();
+}
+
+const Registration untar_local_handler{"hudson.FilePath$UntarLocal", [](const FileCall& call, Context& ctx) -> CallResult {
+  const ArchiveFormat format = is_gzip(call.callable.field("compression")) ? ArchiveFormat::TarGzip : ArchiveFormat::Tar;
+  return extract_local(call, ctx, format);
+}};
+
+const Registration unzip_local_handler{"hudson.FilePath$UnzipLocal", [](const FileCall& call, Context& ctx) -> CallResult {
+  return extract_local(call, ctx, ArchiveFormat::Zip);
 }};
 
 const Registration unzip_remote_handler{"hudson.FilePath$UnzipRemote",

@@ -5,6 +5,8 @@ import hudson.FilePath$CopyRecursiveLocal;
 import hudson.FilePath$CopyRecursiveRemoteToLocal;
 import hudson.FilePath$ReadFromTar;
 import hudson.FilePath$TarCompression;
+import hudson.FilePath$UntarLocal;
+import hudson.FilePath$UnzipLocal;
 import hudson.remoting.Pipe;
 import hudson.remoting.Response;
 import hudson.util.DirScanner;
@@ -64,6 +66,8 @@ final class FilePathArchives {
         localCopy(src, selected);
         fromController();
         hostile();
+        untarLocal();
+        unzipLocal();
     }
 
     private List<Source> makeTree(Path src) throws IOException {
@@ -246,6 +250,78 @@ final class FilePathArchives {
         try (var left = Files.list(outside)) {
             Report.equal(List.of(), left.map(p -> p.getFileName().toString()).toList(), "no hostile entry reached " + outside);
         }
+    }
+
+    /** untar with the tar and the target on the agent: UntarLocal names the tar by its file name. */
+    private void untarLocal() throws Exception {
+        byte[] data = Main.bytes("from a local tar\n");
+        Path good = Files.write(base.resolve("local.tar.gz"), gzip(TarFiles.write(List.of(TarFiles.Entry.file("d/f.txt", 0640, data)))));
+        Path dest = base.resolve("untar-local");
+        calls.expectValue("of a tar.gz on the agent", new FilePath$UntarLocal(new FilePath(good.toString()), FilePath$TarCompression.GZIP),
+                dest.toString(), null);
+        Report.check(Arrays.equals(data, Files.exists(dest.resolve("d/f.txt")) ? Files.readAllBytes(dest.resolve("d/f.txt")) : null),
+                "UntarLocal extracted d/f.txt");
+
+        Path outside = Files.createDirectories(base.resolve("untar-local-outside"));
+        Path evil = Files.write(base.resolve("local-evil.tar"),
+                TarFiles.write(List.of(TarFiles.Entry.file("../untar-local-outside/x.txt", 0644, data))));
+        Throwable thrown = calls.expectThrown("of a tar with a parent reference", new FilePath$UntarLocal(new FilePath(evil.toString()),
+                FilePath$TarCompression.NONE), base.resolve("untar-local-evil").toString(), IOException.class, "Failed to extract local-evil.tar");
+        Report.equal("Tar local-evil.tar contains entry that escapes destination directory: ../untar-local-outside/x.txt",
+                thrown == null || thrown.getCause() == null ? null : thrown.getCause().getMessage(), "UntarLocal: the cause names the entry");
+        Report.check(!Files.exists(outside.resolve("x.txt")), "UntarLocal wrote nothing outside the target");
+
+        Path missing = base.resolve("no-such.tar");
+        calls.expectLikeJava("of a missing tar", new FilePath$UntarLocal(new FilePath(missing.toString()), FilePath$TarCompression.NONE),
+                dest.toString(), () -> Files.newInputStream(missing));
+    }
+
+    /** unzip with the zip and the target on the agent: UnzipLocal names the zip by its path and does not wrap. */
+    private void unzipLocal() throws Exception {
+        byte[] data = Main.bytes("from a local zip\n");
+        Path good = Files.write(base.resolve("local.zip"), zip(List.of("dir/", "dir/a.txt"), data));
+        Path dest = base.resolve("unzip-local");
+        calls.expectValue("of a zip on the agent", new FilePath$UnzipLocal(new FilePath(good.toString())), dest.toString(), null);
+        Report.check(Arrays.equals(data, Files.exists(dest.resolve("dir/a.txt")) ? Files.readAllBytes(dest.resolve("dir/a.txt")) : null),
+                "UnzipLocal extracted dir/a.txt");
+
+        Path outside = Files.createDirectories(base.resolve("unzip-local-outside"));
+        Path escape = Files.write(base.resolve("local-escape.zip"), zip(List.of("../unzip-local-outside/x.txt"), data));
+        calls.expectThrown("of a zip with a parent reference", new FilePath$UnzipLocal(new FilePath(escape.toString())),
+                base.resolve("unzip-local-evil").toString(), IOException.class,
+                "Zip " + escape + " contains illegal file name that breaks out of the target directory: ../unzip-local-outside/x.txt");
+
+        // A Java agent's canonical-path check rejects a file through a link that leads out; Kite
+        // rejects every write through a link, with its own wording after the zip's path.
+        Path linked = Files.createDirectories(base.resolve("unzip-local-linked"));
+        Files.createSymbolicLink(linked.resolve("evil"), outside);
+        Path through = Files.write(base.resolve("local-through-link.zip"), zip(List.of("evil/pwned.txt"), data));
+        ControllerChannel.Outcome r = calls.act(new FilePath$UnzipLocal(new FilePath(through.toString())), linked.toString());
+        String message = r.raw() == null ? null : r.raw().getMessage();
+        Report.check(r.failed() && r.raw() instanceof IOException && message != null
+                && message.startsWith("Zip " + through + " ") && message.endsWith(": evil/pwned.txt"),
+                "UnzipLocal of a zip writing through a link is rejected naming the entry: " + message);
+        Report.check(!Files.exists(outside.resolve("x.txt")) && !Files.exists(outside.resolve("pwned.txt")),
+                "UnzipLocal wrote nothing outside the target");
+
+        Path missing = base.resolve("no-such.zip");
+        calls.expectThrown("of a missing zip", new FilePath$UnzipLocal(new FilePath(missing.toString())), dest.toString(),
+                java.io.FileNotFoundException.class, missing + " (No such file or directory)");
+    }
+
+    /** A zip made with java.util.zip: names ending in '/' are directories, the others hold {@code data}. */
+    private static byte[] zip(List<String> names, byte[] data) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        try (java.util.zip.ZipOutputStream out = new java.util.zip.ZipOutputStream(b)) {
+            for (String name : names) {
+                out.putNextEntry(new java.util.zip.ZipEntry(name));
+                if (!name.endsWith("/")) {
+                    out.write(data);
+                }
+                out.closeEntry();
+            }
+        }
+        return b.toByteArray();
     }
 
     /** Sends ReadFromTar on {@code dest} and pushes {@code targz} into its Pipe; null when the agent never connected. */
