@@ -52,20 +52,26 @@ final class PipelineBench {
         this.timeoutMillis = timeoutMillis;
     }
 
-    /** Counts the bytes written to it and drops them. */
+    /** Counts the bytes and the Chunk commands written to it, and drops the bytes. */
     private static final class Counter extends OutputStream {
         long count;
+        long chunks;
 
         @Override
         public void write(int b) {
             count++;
+            chunks++;
         }
 
         @Override
         public void write(byte[] b, int off, int len) {
             count += len;
+            chunks++;
         }
     }
+
+    /** Bytes and Chunk commands one transfer delivered. */
+    private record Delivered(long bytes, long chunks) {}
 
     /** Writes 10,000 files of mixed text and random bytes in 100 directories; returns their total size. */
     static long buildWorkspace(Path ws) throws IOException {
@@ -109,15 +115,16 @@ final class PipelineBench {
     }
 
     private interface Transfer {
-        long run() throws Exception;
+        Delivered run() throws Exception;
     }
 
     private void report(String mode, int round, Transfer transfer) throws Exception {
         long start = System.nanoTime();
-        long bytes = transfer.run();
+        Delivered delivered = transfer.run();
         double ms = (System.nanoTime() - start) / 1e6;
-        System.out.printf("BENCH transfer mode=%s round=%d bytes=%d ms=%.1f mib_per_s=%.1f%n", mode, round, bytes, ms,
-                bytes / 1048576.0 / (ms / 1000));
+        long bytes = delivered.bytes();
+        System.out.printf("BENCH transfer mode=%s round=%d bytes=%d ms=%.1f mib_per_s=%.1f chunks=%d%n", mode, round, bytes,
+                ms, bytes / 1048576.0 / (ms / 1000), delivered.chunks());
         System.out.flush();
         if (bytes <= 0) {
             Report.fail(mode + " round " + round + " delivered no bytes");
@@ -125,7 +132,7 @@ final class PipelineBench {
     }
 
     /** stash-style FilePath$Archive of the whole workspace into a counting RemoteOutputStream. */
-    private long kiteArchive(Path ws, ArchiverFactory factory, int files) throws Exception {
+    private Delivered kiteArchive(Path ws, ArchiverFactory factory, int files) throws Exception {
         int oid = ControllerStreams.newOid();
         Counter counter = new Counter();
         ControllerStreams.Collected out = streams.export(oid, counter);
@@ -138,15 +145,15 @@ final class PipelineBench {
         if (!out.awaitEof(timeoutMillis)) {
             Report.fail("no EOF on the bench archive stream " + oid);
         }
-        return counter.count;
+        return new Delivered(counter.count, counter.chunks);
     }
 
     /** GNU tar on the agent through Launcher$RemoteLaunchCallable, stdout as a RemoteOutputStream. */
-    private long launchedTar(Path ws, boolean gzip) throws Exception {
+    private Delivered launchedTar(Path ws, boolean gzip) throws Exception {
         int outOid = ControllerStreams.newOid();
         int listenerOid = ControllerStreams.newOid();
         Counter counter = new Counter();
-        ControllerStreams.Collected out = streams.export(outOid, counter);
+        streams.export(outOid, counter);
         streams.collect(listenerOid);
         Launcher$RemoteLaunchCallable launch = new Launcher$RemoteLaunchCallable(
                 new ArrayList<>(List.of("tar", gzip ? "-czf" : "-cf", "-", ".")), null, new String[0], null,
@@ -157,7 +164,7 @@ final class PipelineBench {
         Object proc = launched.value();
         if (launched.failed() || proc == null || !Proxy.isProxyClass(proc.getClass())) {
             Report.fail("launching tar failed: " + (launched.failed() ? launched.raw() : proc));
-            return 0;
+            return new Delivered(0, 0);
         }
         RemoteInvocationHandler h = (RemoteInvocationHandler) Proxy.getInvocationHandler(proc);
         ControllerChannel.Outcome joined = ch.userRpc(h.oid, Launcher$RemoteProcess.class.getName(), "join",
@@ -165,14 +172,15 @@ final class PipelineBench {
         if (!Integer.valueOf(0).equals(joined.value())) {
             Report.fail("tar on the agent exited with " + (joined.failed() ? joined.raw() : joined.value()));
         }
-        if (!out.awaitEof(timeoutMillis)) {
-            Report.info("the launched tar's stdout " + outOid + " got no EOF after join");
-        }
-        return counter.count;
+        // The build log stream stays open after the process, as in Jenkins, so there is no EOF to
+        // wait for. The reader thread applies chunks in arrival order and join's response comes
+        // after the last one, so the count is complete here.
+        ch.exportedStreams.remove(outOid);
+        return new Delivered(counter.count, counter.chunks);
     }
 
     /** GNU tar on this machine, read through a pipe, with no connection involved. */
-    private static long localTar(Path ws) throws Exception {
+    private static Delivered localTar(Path ws) throws Exception {
         Process p = new ProcessBuilder("tar", "-cf", "-", ".").directory(ws.toFile())
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         long n = 0;
@@ -183,6 +191,6 @@ final class PipelineBench {
             }
         }
         p.waitFor();
-        return n;
+        return new Delivered(n, 0);
     }
 }

@@ -447,6 +447,7 @@ public final class PipelineScenarios {
         }
         unstashBuiltTar();
         unstashLarge();
+        unstashGnuTar(ws);
 
         Path existing = fresh("workspace/unstash-over");
         Files.createDirectories(existing.resolve("out"));
@@ -521,6 +522,23 @@ public final class PipelineScenarios {
         try (var listing = Files.list(target.resolve("a/empty"))) {
             Report.equal(0L, listing.count(), "unstash keeps an empty directory empty");
         }
+    }
+
+    /**
+     * unstash of the whole workspace packed by GNU tar in pax format: "./"-prefixed names, pax
+     * records for the long name, every file mode, both links and the empty directory.
+     */
+    private void unstashGnuTar(Path ws) throws Exception {
+        Process p = new ProcessBuilder("tar", "--format=pax", "-czf", "-", "-C", ws.toString(), ".")
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        byte[] targz = p.getInputStream().readAllBytes();
+        Report.equal(0, p.waitFor(), "GNU tar packed the workspace");
+        Path target = fresh("workspace/unstash-gnu");
+        unstash(targz, "gnu.tar.gz", target);
+        Set<String> names = union(FILES.keySet(), LINKS.keySet());
+        checkTree(ws, target, names, "unstash of a GNU tar pax archive");
+        Path empty = target.resolve(EMPTY_DIR);
+        Report.check(Files.isDirectory(empty, LinkOption.NOFOLLOW_LINKS), "unstash of a GNU tar archive creates the empty directory");
     }
 
     /** Joins the messages of an exception and its causes, as a stack trace prints them. */
