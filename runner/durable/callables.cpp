@@ -237,7 +237,15 @@ const Registration start_watching{
         if (!live) return std::unexpected(Error::io("the channel is gone"));
         return call_exited(live, oid, status, output);
       };
-      auto watcher = std::make_shared<Watcher>(WatchTarget{std::filesystem::path(*dir), charset_field(*controller)},
+      // The plugin's watcher looks the charset up when it starts, so an unknown one fails the request.
+      auto charset = charset_field(*controller);
+      if (needs_transcoding(charset)) {
+        class Discard final : public ByteSink {
+          std::expected<void, Error> write(std::string_view) override { return {}; }
+        } discard;
+        if (auto probe = Utf8TranscodingSink::open(*charset, discard); !probe) return fail(probe.error());
+      }
+      auto watcher = std::make_shared<Watcher>(WatchTarget{std::filesystem::path(*dir), charset},
                                                sink, report);
       // Once the watch ends, release the two controller exports this
       // StartWatching brought (the listener's stream and the execution

@@ -137,11 +137,56 @@ std::expected<std::uint64_t, Error> copy_to_end(const std::filesystem::path& log
   return offset + *sent;
 }
 
-std::expected<std::string, Error> transcode_to_utf8(std::string data, const std::optional<std::string>& charset) {
-  if (!charset) return data;
+bool needs_transcoding(const std::optional<std::string>& charset) {
+  if (!charset) return false;
   std::string upper;
   for (char c : *charset) upper += static_cast<char>((c >= 'a' && c <= 'z') ? c - 'a' + 'A' : c);
-  if (upper == "UTF-8" || upper == "UTF8") return data;
+  return upper != "UTF-8" && upper != "UTF8";
+}
+
+std::expected<std::unique_ptr<Utf8TranscodingSink>, Error> Utf8TranscodingSink::open(const std::string& charset,
+                                                                                   ByteSink& target) {
+  iconv_t converter = ::iconv_open("UTF-8", charset.c_str());
+  if (converter == reinterpret_cast<iconv_t>(-1)) {
+    return std::unexpected(Error::invalid("unsupported charset " + charset + " for transcoding to UTF-8"));
+  }
+  return std::unique_ptr<Utf8TranscodingSink>(new Utf8TranscodingSink(converter, target));
+}
+
+Utf8TranscodingSink::~Utf8TranscodingSink() { ::iconv_close(static_cast<iconv_t>(converter_)); }
+
+std::expected<void, Error> Utf8TranscodingSink::write(std::string_view bytes) {
+  pending_.append(bytes);
+  return convert(false);
+}
+
+std::expected<void, Error> Utf8TranscodingSink::finish() { return convert(true); }
+
+std::expected<void, Error> Utf8TranscodingSink::convert(bool at_end) {
+  std::string output;
+  output.reserve(pending_.size() + 16);
+  char* in = pending_.data();
+  std::size_t in_left = pending_.size();
+  std::array<char, 8192> buffer;
+  while (in_left > 0) {
+    char* out = buffer.data();
+    std::size_t out_left = buffer.size();
+    const std::size_t result = ::iconv(static_cast<iconv_t>(converter_), &in, &in_left, &out, &out_left);
+    output.append(buffer.data(), buffer.size() - out_left);
+    if (result != static_cast<std::size_t>(-1) || errno == E2BIG) continue;
+    // An incomplete sequence at the end waits for its next bytes unless the input ends here.
+    if (errno == EINVAL && !at_end) break;
+    output += "\xEF\xBF\xBD";
+    ++in;
+    --in_left;
+  }
+  pending_.erase(0, pending_.size() - in_left);
+  if (output.empty()) return {};
+  return target_.write(output);
+}
+
+std::expected<std::string, Error> transcode_to_utf8(std::string data, const std::optional<std::string>& charset) {
+  if (!needs_transcoding(charset)) return data;
 
   iconv_t converter = ::iconv_open("UTF-8", charset->c_str());
   if (converter == reinterpret_cast<iconv_t>(-1)) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <expected>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +54,36 @@ std::expected<std::uint64_t, Error> copy_to_end(const std::filesystem::path& log
 // Converts `data` from `charset` to UTF-8, replacing malformed input with
 // U+FFFD as Java's decoder does; a null or UTF-8 charset returns it unchanged.
 std::expected<std::string, Error> transcode_to_utf8(std::string data, const std::optional<std::string>& charset);
+
+// True when `charset` names something other than UTF-8, so output must be transcoded.
+bool needs_transcoding(const std::optional<std::string>& charset);
+
+// Converts a log from `charset` to UTF-8 as it streams to `target`, for the
+// watcher (Java's ReaderInputStream over the log). The bytes of a multibyte
+// sequence split between two write() calls wait for the rest. finish()
+// replaces an incomplete tail with U+FFFD, as Java's decoder does at the end
+// of its input. Malformed input becomes one U+FFFD per byte.
+class Utf8TranscodingSink final : public ByteSink {
+ public:
+  // Fails for a charset iconv does not know.
+  static std::expected<std::unique_ptr<Utf8TranscodingSink>, Error> open(const std::string& charset, ByteSink& target);
+  ~Utf8TranscodingSink() override;
+  Utf8TranscodingSink(const Utf8TranscodingSink&) = delete;
+  Utf8TranscodingSink& operator=(const Utf8TranscodingSink&) = delete;
+
+  std::expected<void, Error> write(std::string_view bytes) override;
+  std::expected<void, Error> flush() override { return target_.flush(); }
+  // Converts what is left, an incomplete sequence included, and writes it.
+  std::expected<void, Error> finish();
+
+ private:
+  Utf8TranscodingSink(void* converter, ByteSink& target) : converter_(converter), target_(target) {}
+  std::expected<void, Error> convert(bool at_end);
+
+  void* converter_;  // iconv_t
+  ByteSink& target_;
+  std::string pending_;
+};
 
 // FileMonitoringController$GetOutput on output.txt, transcoded as above.
 std::expected<std::string, Error> get_output(const std::filesystem::path& output_file,

@@ -90,8 +90,18 @@ std::expected<Watcher::State, Error> Watcher::check_once() {
   const auto length = std::filesystem::file_size(dir / "jenkins-log.txt", ec);
   if (!ec && length > *last_location_) {
     TrackingSink tracking(*listener_, at_line_start_);
-    // NOTE: a charset other than UTF-8 is not transcoded here; the bytes go out as written.
-    auto new_location = copy_to_end(dir / "jenkins-log.txt", *last_location_, tracking);
+    std::expected<std::uint64_t, Error> new_location;
+    if (needs_transcoding(target_.charset)) {
+      // One decoder per round, as the plugin's watcher opens a new reader each time.
+      auto transcoding = Utf8TranscodingSink::open(*target_.charset, tracking);
+      if (!transcoding) return std::unexpected(transcoding.error());
+      new_location = copy_to_end(dir / "jenkins-log.txt", *last_location_, **transcoding);
+      if (new_location) {
+        if (auto finished = (*transcoding)->finish(); !finished) return std::unexpected(finished.error());
+      }
+    } else {
+      new_location = copy_to_end(dir / "jenkins-log.txt", *last_location_, tracking);
+    }
     if (!new_location) return std::unexpected(new_location.error());
     auto saved = write_last_location(dir / "last-location.txt", *new_location);
     if (!saved) return std::unexpected(saved.error());

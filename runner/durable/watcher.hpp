@@ -31,7 +31,9 @@ inline constexpr std::chrono::milliseconds kMinWatchPause{5};
 
 struct WatchTarget {
   std::filesystem::path control_dir;   // absolute, as ShellController.controlDir
-  std::optional<std::string> charset;  // ShellController.charset, for transcoding
+  // ShellController.charset with SYSTEM_DEFAULT resolved; the log and
+  // output.txt are transcoded from it to UTF-8 unless it is null or UTF-8.
+  std::optional<std::string> charset;
 };
 
 class Watcher {

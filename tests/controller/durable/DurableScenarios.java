@@ -157,6 +157,14 @@ public final class DurableScenarios {
         checkBytes("输出 output\n".getBytes(StandardCharsets.UTF_8), output == null ? new byte[0] : output,
                 "GetOutput bytes of the returnStdout step");
 
+        // sh(returnStdout: true, encoding: 'ISO-8859-1'): the agent transcodes output.txt to UTF-8.
+        DurableShell.Task latin = shell.launch(ws, "set +x\nprintf '\\351t\\351 \\344\\n'\n", true, env);
+        latin.charset = "ISO-8859-1";
+        Report.equal(0, shell.pollToExit(latin, 30_000), "exit code of the ISO-8859-1 returnStdout step");
+        byte[] latinOutput = shell.cleanup(latin);
+        checkBytes("été ä\n".getBytes(StandardCharsets.UTF_8), latinOutput == null ? new byte[0] : latinOutput,
+                "GetOutput bytes transcoded from ISO-8859-1 to UTF-8");
+
         vanished(shell, ws);
 
         shell.endNode(nodeCookie);
@@ -362,6 +370,11 @@ public final class DurableScenarios {
      * the controller object, the handler and the step's listener, without waiting (actAsync).
      */
     static Watch startWatching(DurableShell shell, DurableShell.Task t) throws Exception {
+        return startWatching(shell, t, DurableShell.SYSTEM_DEFAULT);
+    }
+
+    /** Starts watching with {@code charset} as the step's encoding (FileMonitoringController.charset). */
+    static Watch startWatching(DurableShell shell, DurableShell.Task t, String charset) throws Exception {
         ControllerChannel ch = shell.channel();
         Watch w = new Watch(NEXT_EXECUTION_OID.getAndIncrement());
         w.listenerOid = shell.export(w.sink(), "watch listener");
@@ -374,7 +387,7 @@ public final class DurableScenarios {
         TaskListenerDecorator.CloseableTaskListener listener = new TaskListenerDecorator.CloseableTaskListener(log, log);
         DurableTaskStep.HandlerImpl handler = new DurableTaskStep.HandlerImpl((DurableTaskStep.ExecutionRemotable) execution, listener);
         BourneShellScript.ShellController controller = new BourneShellScript.ShellController(t.controlDir, t.cookieValue,
-                DurableShell.SYSTEM_DEFAULT);
+                charset);
         ch.agentCalls = DurableScenarios::onAgentCall;
         ch.callAsync(DurableShell.on(new FileMonitoringTask.StartWatching(controller, handler, listener), t.workspace));
         return w;
@@ -443,6 +456,14 @@ public final class DurableScenarios {
         checkBytes(Main.bytes("+ set +x\nprogress\n"), w2.listenerBytes(), "listener bytes of the returnStdout step");
         awaitGone(captured.controlDir);
         checkReleased(shell, w2);
+
+        // sh(encoding: 'ISO-8859-1'): the watcher transcodes the log to UTF-8 before sending it.
+        DurableShell.Task latin = shell.launch(ws, "set +x\nprintf 'caf\\351 \\344\\n'\nsleep 0.3\nprintf '\\374ber\\n'\n", false, env);
+        Watch w3 = startWatching(shell, latin, "ISO-8859-1");
+        Report.equal(0, w3.exited.get(30, TimeUnit.SECONDS).code(), "exit code of the watched ISO-8859-1 step");
+        checkBytes("+ set +x\ncafé ä\nüber\n".getBytes(StandardCharsets.UTF_8), w3.listenerBytes(),
+                "listener bytes transcoded from ISO-8859-1 to UTF-8");
+        awaitGone(latin.controlDir);
 
         shell.endNode(nodeCookie);
         finish(shell);

@@ -76,6 +76,8 @@ final class DurableShell {
         /** JENKINS_NODE_COOKIE of the enclosing node block. */
         final String nodeCookie;
         final boolean returnStdout;
+        /** The step's encoding as FileMonitoringTask.charset holds it: SYSTEM_DEFAULT or a charset name. */
+        String charset = SYSTEM_DEFAULT;
         long lastLocation;
         final ByteArrayOutputStream log = new ByteArrayOutputStream();
         int processOid;
@@ -134,10 +136,13 @@ final class DurableShell {
 
     private void onCommand(Command c) {
         if (c instanceof ProxyOutputStream.Unexport u) {
-            streamUnexports.incrementAndGet();
             ch.exportedStreams.remove(u.oid);
-            if (liveExports.remove(u.oid) == null) {
+            String what = liveExports.remove(u.oid);
+            if (what == null) {
                 Report.fail("agent unexported stream " + u.oid + ", which the controller does not export");
+            } else if (what.equals("WriteLog sink")) {
+                // The launch listener is released too, once the launch no longer needs it.
+                streamUnexports.incrementAndGet();
             }
         } else if (!(c instanceof ProxyOutputStream.Ack)) {
             Report.info("agent sent " + c.getClass().getName());
@@ -343,9 +348,13 @@ final class DurableShell {
      * advances lastLocation by what arrived. Returns whether bytes arrived.
      */
     boolean writeLog(Task t) throws Exception {
-        Object charset = seq.value(new FileMonitoringController.TranscodingCharsetForSystemDefault());
-        if (charset != null) {
-            Report.fail("TranscodingCharsetForSystemDefault returned " + charset + " for an agent in a UTF-8 locale");
+        // The plugin asks only for SYSTEM_DEFAULT. A charset it knows is applied on the controller,
+        // and the steps here that name one write ASCII to the log.
+        if (SYSTEM_DEFAULT.equals(t.charset)) {
+            Object charset = seq.value(new FileMonitoringController.TranscodingCharsetForSystemDefault());
+            if (charset != null) {
+                Report.fail("TranscodingCharsetForSystemDefault returned " + charset + " for an agent in a UTF-8 locale");
+            }
         }
         LogSink sink = new LogSink(t);
         int oid = export(sink, "WriteLog sink");
@@ -446,7 +455,7 @@ final class DurableShell {
     byte[] cleanup(Task t) throws Exception {
         byte[] output = null;
         if (t.returnStdout) {
-            Object got = seq.value(on(new FileMonitoringController.GetOutput(SYSTEM_DEFAULT), t.file("output.txt")));
+            Object got = seq.value(on(new FileMonitoringController.GetOutput(t.charset), t.file("output.txt")));
             if (got instanceof byte[] b) {
                 output = b;
             } else {
