@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "runner/launcher/local_proc.hpp"
 #include "runner/launcher/unique_fd.hpp"
 
 namespace kite::durable {
@@ -69,6 +70,26 @@ class TrackingSink final : public ByteSink {
   bool& at_line_start_;
 };
 
+// Deletes a finished step's control directory. While the directory exists
+// without jenkins-result.txt, the wrapper's heartbeat loop touches
+// jenkins-log.txt every 3 s, so a remove_all in place can lose a race: the log
+// reappears before the rmdir, the directory stays without a result, and the
+// loop and the wrapper never end. Renaming the directory first ends the
+// loop's condition in one step; the renamed copy is then deleted at leisure.
+void remove_control_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::path doomed = dir;
+  doomed += ".deleting-" + launcher::random_uuid();
+  std::filesystem::rename(dir, doomed, ec);
+  if (ec == std::errc::no_such_file_or_directory) return;
+  if (ec) {
+    spdlog::warn("durable: cannot rename {} before deleting it: {}", dir.string(), ec.message());
+    doomed = dir;
+  }
+  std::filesystem::remove_all(doomed, ec);
+  if (ec) spdlog::warn("durable: cannot delete {}: {}", doomed.string(), ec.message());
+}
+
 }  // namespace
 
 Watcher::Watcher(WatchTarget target, std::shared_ptr<ByteSink> listener, ExitReporter report_exit)
@@ -115,7 +136,7 @@ std::expected<Watcher::State, Error> Watcher::check_once() {
   }
   if (!std::filesystem::is_directory(dir, ec)) {
     spdlog::warn("durable: giving up on watching nonexistent {}", dir.string());
-    std::filesystem::remove_all(dir, ec);
+    remove_control_dir(dir);
     return State::kGaveUp;
   }
   return State::kRunning;
@@ -143,8 +164,7 @@ std::expected<void, Error> Watcher::finish(std::int32_t status) {
   spdlog::info("durable: {} exited with status {}", dir.string(), status);
   auto reported = report_exit_(status, std::move(output));
   if (!reported) return std::unexpected(reported.error());
-  std::filesystem::remove_all(dir, ec);
-  if (ec) spdlog::warn("durable: cannot delete {}: {}", dir.string(), ec.message());
+  remove_control_dir(dir);
   return {};
 }
 

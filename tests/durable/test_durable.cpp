@@ -5,9 +5,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
+#include <stop_token>
 #include <thread>
 
 #include "runner/durable/agent_info.hpp"
@@ -80,6 +83,41 @@ void write_file(const fs::path& path, std::string_view content) {
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Polls `done` every 20 ms for up to `limit`; returns its last value.
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+// LocalProc::join with a time limit, so that a process that does not end
+// fails the test with a message instead of hanging it until meson's timeout.
+// On timeout the join is cancelled, which kills the process tree.
+std::optional<int> join_within(kite::launcher::LocalProc& proc, std::chrono::seconds limit) {
+  std::stop_source stop;
+  std::mutex mutex;
+  std::condition_variable_any joined;
+  bool done = false;
+  std::jthread timer([&](std::stop_token) {
+    std::unique_lock lock(mutex);
+    if (!joined.wait_for(lock, limit, [&] { return done; })) stop.request_stop();
+  });
+  auto status = proc.join(stop.get_token());
+  {
+    std::lock_guard lock(mutex);
+    done = true;
+  }
+  joined.notify_all();
+  if (!status) {
+    FAIL_CHECK("pid " << proc.pid() << " did not end within " << limit.count() << " s: " << status.error().message);
+    return std::nullopt;
+  }
+  return *status;
 }
 
 // The command line BourneShellScript sends for a script without "#!", after
@@ -332,7 +370,7 @@ TEST_CASE("watched wrapper run reports output and status", "[durable]") {
   CHECK(log.ends_with("no newline \377\n"));  // the newline the listener adds on close
   CHECK(listener->flushes() >= 1);
   CHECK_FALSE(fs::exists(control_dir));
-  CHECK((*proc)->join() == 0);
+  CHECK(join_within(**proc, 30s) == 0);
 }
 
 TEST_CASE("KillTask cookie stops a durable script", "[durable]") {
@@ -352,19 +390,57 @@ TEST_CASE("KillTask cookie stops a durable script", "[durable]") {
   auto proc = kite::launcher::LocalProc::start(spawner, spawn, kite::launcher::StreamPlan{});
   REQUIRE(proc.has_value());
 
-  for (int i = 0; i < 200 && read_file(control_dir / "jenkins-log.txt").find("started") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(20ms);
-  }
+  // Killing before the script started would find nothing to kill and leave
+  // its `sleep 300` for the join below.
+  REQUIRE(wait_until([&] { return read_file(control_dir / "jenkins-log.txt").find("started") != std::string::npos; },
+                     30s));
   const std::size_t killed = kite::launcher::process_tree::kill_all({{"JENKINS_SERVER_COOKIE", cookie}}, {2000ms});
   CHECK(killed >= 1);
 
   std::optional<std::int32_t> status;
-  for (int i = 0; i < 200 && !status; ++i) {
-    auto checked = status_check(control_dir / "jenkins-result.txt");
-    REQUIRE(checked.has_value());
-    status = *checked;
-    if (!status) std::this_thread::sleep_for(20ms);
-  }
+  wait_until(
+      [&] {
+        auto checked = status_check(control_dir / "jenkins-result.txt");
+        status = checked.value_or(std::nullopt);
+        return status.has_value();
+      },
+      30s);
   CHECK(status == 128 + 15);  // the wrapper records the killed script's $?
-  CHECK((*proc)->join() == 0);
+  CHECK(join_within(**proc, 30s) == 0);
+}
+
+TEST_CASE("finished watch deletes control dir despite heartbeat", "[durable]") {
+  // The wrapper's heartbeat loop touches jenkins-log.txt while the control
+  // directory exists. This stand-in touches it without pause, so that a
+  // deletion that loses the race leaves the directory behind (about one
+  // deletion in a hundred did with remove_all in place, which kept the real
+  // loop, and so the wrapper, running forever).
+  TempDir workspace("heartbeat");
+  const fs::path control_dir = workspace.path / "durable-0c0ffee0";
+  kite::launcher::SpawnRequest spawn;
+  spawn.argv = {"sh", "-c", "while [ -d '" + workspace.path.string() + "' ]; do touch '" +
+                                (control_dir / "jenkins-log.txt").string() + "' 2>/dev/null; done"};
+  spawn.environment = kite::launcher::EnvVars::from_environ(environ).to_assignments();
+  kite::launcher::ForkExecSpawner spawner;
+  auto toucher = kite::launcher::LocalProc::start(spawner, spawn, kite::launcher::StreamPlan{});
+  REQUIRE(toucher.has_value());
+
+  int left_behind = 0;
+  for (int round = 0; round < 500; ++round) {
+    fs::create_directories(control_dir);
+    write_file(control_dir / "jenkins-result.txt", "0\n");
+    write_file(control_dir / "script.sh", "true\n");
+    auto listener = std::make_shared<MemorySink>();
+    Watcher watcher(WatchTarget{control_dir, std::nullopt}, listener,
+                    [](std::int32_t, std::optional<std::string>) -> std::expected<void, Error> { return {}; });
+    auto state = watcher.check_once();
+    REQUIRE(state.has_value());
+    REQUIRE(*state == Watcher::State::kFinished);
+    if (fs::exists(control_dir)) ++left_behind;
+    fs::remove_all(control_dir);
+  }
+  CHECK(left_behind == 0);
+  CHECK(fs::directory_iterator(workspace.path) == fs::directory_iterator());  // no renamed copy left either
+
+  (void)(*toucher)->kill();
 }
