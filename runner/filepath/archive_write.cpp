@@ -116,7 +116,9 @@ class ArchiveWriter {
     archive_entry_set_gid(entry.get(), 0);
     archive_entry_copy_uname(entry.get(), user_name_.c_str());
 
-    if (S_ISLNK(link_stat.st_mode)) {
+    // Jenkins' ZipArchiver does not understand symbolic links, so a zip stores
+    // what a link points to; only TarArchiver writes link entries.
+    if (S_ISLNK(link_stat.st_mode) && format_ != ArchiveFormat::Zip) {
       std::vector<char> target(PATH_MAX + 1);
       const ssize_t size = ::readlink(selected.absolute_path.c_str(), target.data(), target.size());
       if (size < 0) return std::unexpected(nio_error(errno, selected.absolute_path));

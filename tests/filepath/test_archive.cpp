@@ -61,7 +61,9 @@ void make_tree(const TempDir& dir, const std::string& base) {
   REQUIRE(touch(dir / (base + "/secret.txt"), 1'234'567'890'000));
 }
 
-void check_tree(const std::string& root) {
+// `links_as_links` is false for a zip Kite wrote: Jenkins' ZipArchiver stores
+// the file a symbolic link points to, not the link.
+void check_tree(const std::string& root, bool links_as_links = true) {
   CHECK(read_file(root + "/bin/run.sh") == "#!/bin/sh\necho hi\n");
   CHECK(file_mode(root + "/bin/run.sh") == 0755);
   CHECK(file_mode(root + "/secret.txt") == 0600);
@@ -69,7 +71,12 @@ void check_tree(const std::string& root) {
   CHECK(read_file(root + "/" + kLongName) == "long");
   CHECK(read_file(root + "/" + kUtf8Name) == "utf8");
   CHECK(is_directory(root + "/empty"));
-  CHECK(*read_link(root + "/link") == std::optional<std::string>("bin/run.sh"));
+  if (links_as_links) {
+    CHECK(*read_link(root + "/link") == std::optional<std::string>("bin/run.sh"));
+  } else {
+    CHECK(*read_link(root + "/link") == std::nullopt);
+    CHECK(read_file(root + "/link") == "#!/bin/sh\necho hi\n");
+  }
 }
 
 // Builds an archive with Python's tarfile/zipfile (hostile names included).
@@ -183,7 +190,7 @@ TEST_CASE("zip round trip and unzip interop", "[filepath][archive][interop]") {
   REQUIRE(count);
   auto stats = extract_string(archive, ArchiveFormat::Zip, dir / "out");
   REQUIRE(stats);
-  check_tree(dir / "out/ws");
+  check_tree(dir / "out/ws", false);
 
   write_file(dir / "ours.zip", archive);
   REQUIRE(mkdirs(dir / "unzipped"));

@@ -6,6 +6,7 @@ import hudson.FilePath$CopyRecursiveRemoteToLocal;
 import hudson.FilePath$ExplicitlySpecifiedDirScanner;
 import hudson.FilePath$TarCompression;
 import hudson.FilePath$UntarRemote;
+import hudson.FilePath$UnzipRemote;
 import hudson.remoting.Pipe;
 import hudson.remoting.RemoteInputStream;
 import hudson.remoting.RemoteOutputStream;
@@ -37,6 +38,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
 
 /**
  * Pipeline's archive and stash steps and the basic file steps, as they cross the wire between a
@@ -448,6 +451,7 @@ public final class PipelineScenarios {
         unstashBuiltTar();
         unstashLarge();
         unstashGnuTar(ws);
+        zipRoundTrip(ws);
 
         Path existing = fresh("workspace/unstash-over");
         Files.createDirectories(existing.resolve("out"));
@@ -539,6 +543,43 @@ public final class PipelineScenarios {
         checkTree(ws, target, names, "unstash of a GNU tar pax archive");
         Path empty = target.resolve(EMPTY_DIR);
         Report.check(Files.isDirectory(empty, LinkOption.NOFOLLOW_LINKS), "unstash of a GNU tar archive creates the empty directory");
+    }
+
+    /**
+     * FilePath.zip and unzip: FilePath$Archive with ArchiverFactory.ZIP, read with the JDK, then
+     * FilePath$UnzipRemote of that zip into a fresh directory. Jenkins' ZipArchiver does not
+     * understand symbolic links, so a link is stored as the file it points to.
+     */
+    private void zipRoundTrip(Path ws) throws Exception {
+        byte[] zip = stashBytes(ws, new DirScanner.Glob("out/**", "**/*.o, out/skip/", true), ArchiverFactory.ZIP, 2,
+                "zip of out/**");
+        if (zip == null) {
+            return;
+        }
+        byte[] app = Files.readAllBytes(ws.resolve("out/app.bin"));
+        Map<String, byte[]> entries = new HashMap<>();
+        try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(zip))) {
+            for (ZipEntry e; (e = in.getNextEntry()) != null; ) {
+                entries.put(e.getName(), in.readAllBytes());
+            }
+        }
+        Report.equal(set("out/app.bin", "out/latest"), new TreeSet<>(entries.keySet()), "zip entry names");
+        Report.check(Arrays.equals(app, entries.get("out/app.bin")), "zip entry out/app.bin has the file's bytes");
+        Report.check(Arrays.equals(app, entries.get("out/latest")),
+                "zip entry out/latest is the linked file's content, as Jenkins' ZipArchiver stores a link");
+
+        int oidRos = ControllerStreams.newOid();
+        Path target = fresh("workspace/unzip-job");
+        CompletableFuture<Response> call = ch.callAsync(new FilePath.FileCallableWrapper(
+                new FilePath$UnzipRemote(new RemoteInputStream(Pipe.createLocalToRemote(oidRos))), new FilePath(target.toString())));
+        Report.check(streams.push(oidRos, () -> new ByteArrayInputStream(zip), call, timeoutMillis) != null,
+                "agent sent Pipe$ConnectCommand for the unzip stream " + oidRos);
+        ControllerChannel.Outcome r = ch.decode(call.get(timeoutMillis, TimeUnit.MILLISECONDS));
+        Report.check(!r.failed() && r.value() == null, "FilePath$UnzipRemote returned null: " + (r.failed() ? messages(r.raw()) : r.value()));
+        Report.check(Arrays.equals(app, Files.readAllBytes(target.resolve("out/app.bin"))), "unzip restored out/app.bin");
+        Report.check(Files.isRegularFile(target.resolve("out/latest"), LinkOption.NOFOLLOW_LINKS)
+                && Arrays.equals(app, Files.readAllBytes(target.resolve("out/latest"))), "unzip restored out/latest as a regular file");
+        Report.equal(0644, mode(target.resolve("out/app.bin")), "unzip restored the Unix mode of out/app.bin");
     }
 
     /** Joins the messages of an exception and its causes, as a stack trace prints them. */
