@@ -28,7 +28,7 @@ namespace kite::launcher {
 // Bytes one output pump reads and forwards at a time. The pump has no other
 // buffer, so a slow sink blocks the pump, and then the process on a full pipe.
 // A read returns what the pipe contains at once, so a large buffer adds no
-// latency; it lets a fast producer's output go out in fewer, larger chunks.
+// latency. It lets a fast producer's output go out in fewer, larger chunks.
 inline constexpr std::size_t kPumpBufferBytes = 128 * 1024;
 
 // Capacity Kite requests for each output pipe (F_SETPIPE_SZ; Linux's default

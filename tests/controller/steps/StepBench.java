@@ -52,7 +52,7 @@ final class StepBench {
                 launch[rounds / 2] / 1e6, rounds);
     }
 
-    /** One launch of {@code spec}: Returns the nanoseconds to join's response and to the launch's response; null on failure. */
+    /** Runs one launch of {@code spec}; returns the nanoseconds to join's response and to the launch's response, or null. */
     private long[] once(StepRun.Spec spec) throws Exception {
         StepRun run = StepRun.launch(s.ch, spec, s.timeoutMillis);
         if (run == null) {

@@ -80,7 +80,7 @@ final class StepBytes {
         return b.append("'\n").toString();
     }
 
-    /** All 256 byte values, invalid UTF-8, CJK text and no final newline. */
+    /** Checks all 256 byte values, invalid UTF-8, CJK text and no final newline. */
     private void exactBytes() throws Exception {
         ByteArrayOutputStream want = new ByteArrayOutputStream();
         for (int i = 0; i < 256; i++) {
@@ -163,7 +163,7 @@ final class StepBytes {
         s.stdin = null;
     }
 
-    /** The listener line with a masked argument, then the same launch with quiet set. */
+    /** Checks the listener line with a masked argument, then the same launch with quiet set. */
     private void quietAndMasks() throws Exception {
         String path = s.ws.resolve("args.sh").toString();
         StepRun.Spec spec = s.script("args.sh", "printf '%s|%s\\n' \"$1\" \"$2\"\n");

@@ -14,10 +14,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * The steps-kill scenario. Each step leaves a daemon that re-parented itself (setsid, then a
  * second fork whose parent exits) and ignores SIGTERM, as does the step itself, so only SIGKILL
- * ends them. Three ways to end a build must each leave no process carrying the build's cookie:
- * Launcher$RemoteProcess.kill, an aborted build (the join cancelled, then kill and KillTask, as
- * Proc.RemoteProc and the end of the build do), and the end-of-build KillTask alone after the step
- * exited.
+ * ends them. Each of three ways to end a build must leave no process carrying the build's cookie.
+ * They are Launcher$RemoteProcess.kill, an aborted build, and the end-of-build KillTask alone after
+ * the step exited. The aborted build cancels the join, then calls kill and sends KillTask, as
+ * Proc.RemoteProc and the end of the build do.
  */
 final class StepKills {
     /** The step: records its daemon's pid in the file named by $1, prints "started <pid>", then waits or exits. */
@@ -71,7 +71,7 @@ final class StepKills {
 
     private record Started(StepRun run, long daemon, String entry, String cookie) {}
 
-    /** The daemon carries the cookie but lives outside the step's tree, in its own session. */
+    /** Checks that the daemon carries the cookie but lives outside the step's tree, in its own session. */
     private void checkDaemon(String name, long daemon, String entry) {
         Report.check(ShellStep.processesWith(entry).contains(daemon), name + ": daemon " + daemon + " carries the build's cookie");
         long[] stat = stat(daemon);
@@ -136,8 +136,8 @@ final class StepKills {
     }
 
     /**
-     * An aborted build: the executor thread waiting in join is interrupted, which cancels the
-     * request; Proc.RemoteProc then calls kill, and the build's end sends KillTask.
+     * Runs an aborted build. The executor thread waiting in join is interrupted, which cancels the
+     * request. Proc.RemoteProc then calls kill, and the build's end sends KillTask.
      */
     private void abortedBuild() throws Exception {
         Started st = start("abort", true);

@@ -72,7 +72,7 @@ final class StepRun {
     }
 
     /**
-     * Exports the output streams, sends the launch and checks that the answer is a user proxy of
+     * Exports the output streams, sends the launch and checks that the response is a user proxy of
      * Launcher$RemoteProcess. Returns null (after a failed check) when the launch failed.
      */
     static StepRun launch(ControllerChannel ch, Spec spec, long timeoutMillis) throws Exception {
