@@ -4,6 +4,7 @@ import hudson.FilePath;
 import hudson.FilePath$Archive;
 import hudson.FilePath$CopyRecursiveRemoteToLocal;
 import hudson.FilePath$ExplicitlySpecifiedDirScanner;
+import hudson.FilePath$ReadFromTar;
 import hudson.FilePath$TarCompression;
 import hudson.FilePath$UntarRemote;
 import hudson.FilePath$UnzipRemote;
@@ -415,6 +416,21 @@ public final class PipelineScenarios {
             checkEntries(ws, gunzipTar(s3), outAll, "stash out/** with useDefaultExcludes false");
         }
 
+        // FilePath.archive with LinkOption.NOFOLLOW_LINKS passes it to the scanner and the
+        // callable: links are neither archived nor followed.
+        Set<String> noLinks = new TreeSet<>(everything);
+        noLinks.removeAll(Set.of("out/latest", "out/libdir/util.o"));
+        int oidNoLinks = ControllerStreams.newOid();
+        ControllerStreams.Collected noLinksOut = streams.collect(oidNoLinks);
+        OpenOption[] noFollow = {LinkOption.NOFOLLOW_LINKS};
+        Object noLinksCount = act(new FilePath$Archive(ArchiverFactory.TARGZ, new RemoteOutputStream(oidNoLinks),
+                new DirScanner.Glob("**", null, true, noFollow), null, noFollow), ws);
+        Report.equal(noLinks.size(), noLinksCount, "stash with NOFOLLOW_LINKS: FilePath$Archive entry count");
+        Report.check(noLinksOut.awaitEof(5000), "stash with NOFOLLOW_LINKS: agent closed the stream with EOF");
+        if (noLinksCount != null) {
+            checkEntries(ws, gunzipTar(noLinksOut.bytes()), noLinks, "stash with NOFOLLOW_LINKS");
+        }
+
         byte[] s4 = stashBytes(ws, new DirScanner.Glob("nothing/**", null, true), ArchiverFactory.TARGZ, 0, "empty stash");
         if (s4 != null) {
             Report.equal(0, gunzipTar(s4).size(), "empty stash is a valid tar.gz without entries");
@@ -447,6 +463,7 @@ public final class PipelineScenarios {
             Path target = fresh("workspace/unstash-job");
             unstash(s1, "stash1.tar.gz", target);
             checkTree(ws, target, everything, "unstash of the '**' stash");
+            copyToAgent(s1, everything, ws);
         }
         unstashBuiltTar();
         unstashLarge();
@@ -475,6 +492,24 @@ public final class PipelineScenarios {
         ControllerStreams.Pushed pushed = streams.push(oidRos, () -> new ByteArrayInputStream(targz), call, timeoutMillis);
         Report.check(pushed != null, "agent sent Pipe$ConnectCommand for the unstash stream " + oidRos);
         return ch.decode(call.get(timeoutMillis, TimeUnit.MILLISECONDS));
+    }
+
+    /**
+     * copyRecursiveTo from the controller to an agent (the unarchive step): FilePath$ReadFromTar
+     * on the target with a local-to-remote Pipe the controller writes the tar.gz into.
+     */
+    private void copyToAgent(byte[] targz, Set<String> names, Path ws) throws Exception {
+        Path target = fresh("workspace/unarchive-job");
+        int oidRos = ControllerStreams.newOid();
+        FilePath to = new FilePath(target.toString());
+        CompletableFuture<Response> call = ch.callAsync(new FilePath.FileCallableWrapper(new FilePath$ReadFromTar(to,
+                Pipe.createLocalToRemote(oidRos), "transfer of " + names.size() + " files", FilePath$TarCompression.GZIP,
+                "UTF-8"), to));
+        Report.check(streams.push(oidRos, () -> new ByteArrayInputStream(targz), call, timeoutMillis) != null,
+                "agent sent Pipe$ConnectCommand for the copyRecursiveTo stream " + oidRos);
+        ControllerChannel.Outcome r = ch.decode(call.get(timeoutMillis, TimeUnit.MILLISECONDS));
+        Report.check(!r.failed() && r.value() == null, "FilePath$ReadFromTar returned null: " + (r.failed() ? messages(r.raw()) : r.value()));
+        checkTree(ws, target, names, "copyRecursiveTo from the controller");
     }
 
     private void unstash(byte[] targz, String name, Path target) throws Exception {
