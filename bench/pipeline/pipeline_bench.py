@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Workspace transfer benchmark: a 10,000-file workspace sent to the test
-controller as a tar stream by Kite's FilePath$Archive (tar and tar.gz), side
-by side with GNU tar run on the agent through the remote launcher with its
-stdout sent over the same remoting channel, and GNU tar read locally with no
+"""Workspace transfer benchmark. Kite's FilePath$Archive sends a 10,000-file
+workspace to the test controller as a tar stream (tar and tar.gz). Side by
+side, GNU tar runs on the agent through the remote launcher with its stdout
+sent over the same remoting channel, and GNU tar runs locally with no
 connection. The controller (scenario pipeline-bench) builds the workspace and
 times each transfer from its call to the end of the stream; this script
 starts both processes, collects the BENCH lines, and prints the median of

@@ -212,7 +212,7 @@ final class ControllerStreams {
                     off += granted;
                     sent += granted;
                 }
-                // The agent answers once extraction ends, possibly before the stream does.
+                // The agent sends its response once extraction ends, possibly before the stream does.
                 stopped |= call.isDone();
             }
         }

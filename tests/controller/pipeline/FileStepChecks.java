@@ -21,10 +21,10 @@ import java.util.Random;
 
 /**
  * The basic Pipeline file steps as workflow-basic-steps runs them on a controller, each checked
- * on the agent's disk: writeFile (FilePath$Write, or FilePath$WritePipe for Base64), readFile
- * (FilePath$Read into a remote-to-local Pipe, decoded on the controller), fileExists
- * (FilePath$Exists), dir (a FilePath child, no call of its own), deleteDir
- * (FilePath$DeleteRecursive) and pwd (no call: the controller computes the path).
+ * on the agent's disk. writeFile sends FilePath$Write, or FilePath$WritePipe for Base64. readFile
+ * sends FilePath$Read into a remote-to-local Pipe and decodes on the controller. fileExists sends
+ * FilePath$Exists and deleteDir FilePath$DeleteRecursive. dir is a FilePath child and pwd is
+ * computed by the controller, so neither sends a call of its own.
  */
 final class FileStepChecks {
     private final ControllerChannel ch;
@@ -61,7 +61,7 @@ final class FileStepChecks {
             }
             streams.write(stream.oid(), Base64.getDecoder().decode(text));
             // The next request carries the last chunk's I/O id as lastIoId, so the agent applies
-            // the chunks and the EOF before it answers; only then is the file complete on disk.
+            // the chunks and the EOF before it runs that request. Only then is the file complete.
             Report.equal(Boolean.TRUE, act(new FilePath$Exists(), file), "fileExists after writeFile " + rel + " (Base64)");
             return;
         }

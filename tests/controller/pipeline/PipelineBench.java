@@ -24,11 +24,11 @@ import java.util.Random;
 import jenkins.tasks.filters.EnvVarsFilterRuleWrapper;
 
 /**
- * Times the transfer of a 10,000-file workspace to the controller as a tar stream: Kite's
- * FilePath$Archive (tar and tar.gz) against GNU tar started through the remote launcher with its
- * stdout as a RemoteOutputStream over the same channel, and GNU tar on the controller's machine
- * without any connection. Prints one BENCH line per transfer; nothing here is a pass/fail check
- * except that each transfer delivered bytes.
+ * Times the transfer of a 10,000-file workspace to the controller as a tar stream. Kite's
+ * FilePath$Archive (tar and tar.gz) runs against GNU tar started through the remote launcher,
+ * whose stdout is a RemoteOutputStream over the same channel, and against GNU tar on the
+ * controller's machine without any connection. Prints one BENCH line per transfer; the only
+ * check is that each transfer delivered bytes.
  */
 final class PipelineBench {
     static final int DIRECTORIES = 100;

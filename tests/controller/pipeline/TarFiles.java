@@ -10,10 +10,10 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A small tar reader and writer for the checks, independent of Kite's libarchive: the reader
- * understands ustar and GNU headers with ././@LongLink names and link targets (types L and K),
- * pax path and linkpath records, and base-256 sizes; the writer emits plain ustar entries, which
- * is enough for the archives the controller builds (unstash input, hostile archives).
+ * A small tar reader and writer for the checks, independent of Kite's libarchive. The reader
+ * parses ustar and GNU headers with ././@LongLink names and link targets (types L and K), pax
+ * path and linkpath records, and base-256 sizes. The writer emits plain ustar entries, which is
+ * enough for the archives the controller builds (unstash input, hostile archives).
  */
 final class TarFiles {
     static final int BLOCK = 512;
@@ -190,7 +190,7 @@ final class TarFiles {
         return s.isEmpty() ? 0 : Long.parseLong(s, 8);
     }
 
-    /** An octal field, or a base-256 one when the high bit of its first byte is set (star and GNU). */
+    /** Parses an octal field, or a base-256 one when the high bit of its first byte is set (star and GNU). */
     private static long number(byte[] b, int off, int len) {
         if ((b[off] & 0x80) == 0) {
             return octal(b, off, len);
