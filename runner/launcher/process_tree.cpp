@@ -174,6 +174,12 @@ std::vector<pid_t> with_descendants(const std::vector<pid_t>& roots, const std::
   return ordered;
 }
 
+namespace {
+// How long terminate() waits for processes to exit after SIGKILL; one in
+// uninterruptible sleep may take longer, and is then simply not waited for.
+constexpr std::chrono::milliseconds kSigkillExitWait{1000};
+}  // namespace
+
 std::size_t terminate(const std::vector<pid_t>& pids, const KillOptions& options) {
   const pid_t self = ::getpid();
   std::vector<pid_t> targets;
@@ -202,6 +208,14 @@ std::size_t terminate(const std::vector<pid_t>& pids, const KillOptions& options
   for (pid_t pid : targets) {
     spdlog::info("process tree: pid={} survived SIGTERM, sending SIGKILL", pid);
     send_signal(pid, SIGKILL);
+  }
+
+  // Give the killed processes a moment to exit, so that kill_all's rescan
+  // does not find a dying process again and count it twice.
+  const auto kill_deadline = std::chrono::steady_clock::now() + kSigkillExitWait;
+  while (!targets.empty() && std::chrono::steady_clock::now() < kill_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::erase_if(targets, [](pid_t pid) { return !is_running(pid); });
   }
   return signalled;
 }
