@@ -104,9 +104,7 @@ public final class DurableScenarios {
     static void finish(DurableShell shell) throws IOException {
         ControllerChannel ch = shell.channel();
         long listeners = shell.liveExports.values().stream().filter("launch listener"::equals).count();
-        // NOTE: not a check yet: the launcher keeps the listener stream of a quiet launch, which a
-        // Java agent releases with ProxyOutputStream$Unexport once it collects the stream.
-        Report.info("launch listener streams the agent has not released: " + listeners);
+        Report.equal(0L, listeners, "launch listener streams the agent has not released");
         Report.check(ch.commandErrors.isEmpty(), "every agent command deserialized");
         Report.check(ch.chunks.isEmpty(), "no output chunk arrived for a stream the agent had released: " + ch.chunks.size());
         Report.check(ch.closeOrderly(10_000), "orderly close after the durable steps");
