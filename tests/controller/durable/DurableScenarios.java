@@ -75,9 +75,9 @@ public final class DurableScenarios {
         return env;
     }
 
-    static void checkBytes(byte[] want, byte[] got, String what) {
+    static void checkBytes(byte[] want, byte[] got, String description) {
         int diff = Arrays.mismatch(want, got);
-        Report.check(diff < 0, what + " (" + got.length + " bytes, want " + want.length + ")"
+        Report.check(diff < 0, description + " (" + got.length + " bytes, want " + want.length + ")"
                 + (diff < 0 ? "" : ", first difference at byte " + diff));
     }
 

@@ -150,9 +150,9 @@ final class DurableShell {
     }
 
     /** Exports {@code stream} for the agent to write into, as RemoteOutputStream does. */
-    int export(OutputStream stream, String what) {
+    int export(OutputStream stream, String kind) {
         int oid = NEXT_OID.getAndIncrement();
-        liveExports.put(oid, what);
+        liveExports.put(oid, kind);
         ch.exportedStreams.put(oid, stream);
         return oid;
     }
