@@ -137,10 +137,10 @@ final class DurableShell {
     private void onCommand(Command c) {
         if (c instanceof ProxyOutputStream.Unexport u) {
             ch.exportedStreams.remove(u.oid);
-            String what = liveExports.remove(u.oid);
-            if (what == null) {
+            String kind = liveExports.remove(u.oid);
+            if (kind == null) {
                 Report.fail("agent unexported stream " + u.oid + ", which the controller does not export");
-            } else if (what.equals("WriteLog sink")) {
+            } else if (kind.equals("WriteLog sink")) {
                 // The launch listener is released too, once the launch no longer needs it.
                 streamUnexports.incrementAndGet();
             }
