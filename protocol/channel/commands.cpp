@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <limits>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
@@ -476,8 +478,10 @@ std::vector<std::uint8_t> simple(const ser::ClassDesc* desc,
 std::vector<std::uint8_t> encode_unexport(std::int32_t oid) { return simple(descriptors().unexport, {{"oid", oid}}); }
 std::vector<std::uint8_t> encode_close() { return simple(descriptors().close, {}); }
 
-std::vector<std::uint8_t> encode_stream_chunk(std::int32_t io_id, std::int32_t oid, std::int32_t request_id,
-                                              std::span<const std::uint8_t> data) {
+namespace {
+
+std::vector<std::uint8_t> encode_stream_chunk_generic(std::int32_t io_id, std::int32_t oid, std::int32_t request_id,
+                                                      std::span<const std::uint8_t> data) {
   ser::Arena arena;
   ser::Object* o = new_command(arena, descriptors().chunk);
   set(o, "ioId", io_id);
@@ -485,6 +489,101 @@ std::vector<std::uint8_t> encode_stream_chunk(std::int32_t io_id, std::int32_t o
   set(o, "requestId", request_id);
   set(o, "buf", ser::jdk::bytes(arena, data));
   return write_command(static_cast<const ser::Object*>(o));
+}
+
+// The bytes of a ProxyOutputStream$Chunk command up to its byte array's
+// length, which the writer produces identically for every chunk except for
+// the three int fields. The array is the last value of the stream.
+struct ChunkTemplate {
+  std::vector<std::uint8_t> prefix;  // ends just before the array length
+  std::size_t io_id_at = 0;
+  std::size_t oid_at = 0;
+  std::size_t request_id_at = 0;
+  bool usable = false;
+};
+
+void put_int(std::uint8_t* at, std::int32_t value) {
+  const auto v = static_cast<std::uint32_t>(value);
+  at[0] = static_cast<std::uint8_t>(v >> 24);
+  at[1] = static_cast<std::uint8_t>(v >> 16);
+  at[2] = static_cast<std::uint8_t>(v >> 8);
+  at[3] = static_cast<std::uint8_t>(v);
+}
+
+// Finds the only occurrence of `value` (big-endian) in `bytes`; npos when absent or repeated.
+std::size_t find_int_once(const std::vector<std::uint8_t>& bytes, std::int32_t value) {
+  std::uint8_t pattern[4];
+  put_int(pattern, value);
+  std::size_t found = std::string_view::npos;
+  for (std::size_t i = 0; i + 4 <= bytes.size(); ++i) {
+    if (std::equal(pattern, pattern + 4, bytes.begin() + static_cast<std::ptrdiff_t>(i))) {
+      if (found != std::string_view::npos) return std::string_view::npos;
+      found = i;
+    }
+  }
+  return found;
+}
+
+// Encodes an empty chunk with marker values through the generic writer and
+// records where the fields are. Any surprise leaves the template unusable,
+// and every chunk then takes the generic path.
+ChunkTemplate make_chunk_template() {
+  constexpr std::int32_t kIoMarker = 0x4B1A0001;
+  constexpr std::int32_t kOidMarker = 0x4B1A0002;
+  constexpr std::int32_t kRequestMarker = 0x4B1A0003;
+  ChunkTemplate t;
+  auto bytes = encode_stream_chunk_generic(kIoMarker, kOidMarker, kRequestMarker, {});
+  if (bytes.size() < 4 || !std::all_of(bytes.end() - 4, bytes.end(), [](std::uint8_t b) { return b == 0; })) return t;
+  bytes.resize(bytes.size() - 4);
+  t.io_id_at = find_int_once(bytes, kIoMarker);
+  t.oid_at = find_int_once(bytes, kOidMarker);
+  t.request_id_at = find_int_once(bytes, kRequestMarker);
+  if (t.io_id_at == std::string_view::npos || t.oid_at == std::string_view::npos ||
+      t.request_id_at == std::string_view::npos) {
+    return t;
+  }
+  t.prefix = std::move(bytes);
+  t.usable = true;
+  return t;
+}
+
+std::vector<std::uint8_t> encode_from_template(const ChunkTemplate& t, std::int32_t io_id, std::int32_t oid,
+                                               std::int32_t request_id, std::span<const std::uint8_t> data) {
+  std::vector<std::uint8_t> out;
+  out.reserve(t.prefix.size() + 4 + data.size());
+  out.insert(out.end(), t.prefix.begin(), t.prefix.end());
+  put_int(out.data() + t.io_id_at, io_id);
+  put_int(out.data() + t.oid_at, oid);
+  put_int(out.data() + t.request_id_at, request_id);
+  std::uint8_t length[4];
+  put_int(length, static_cast<std::int32_t>(data.size()));
+  out.insert(out.end(), length, length + 4);
+  out.insert(out.end(), data.begin(), data.end());
+  return out;
+}
+
+// The template, kept only when it reproduces the generic writer's bytes for a sample chunk.
+ChunkTemplate verified_chunk_template() {
+  ChunkTemplate t = make_chunk_template();
+  const std::uint8_t sample[] = {0x00, 0x7f, 0x80, 0xff, 0x0a};
+  if (t.usable && encode_from_template(t, 7, 300, 70000, sample) != encode_stream_chunk_generic(7, 300, 70000, sample)) {
+    t.usable = false;
+  }
+  return t;
+}
+
+}  // namespace
+
+// Output streaming sends one Chunk per pump read, so this skips the object
+// graph and the generic writer: the data is copied once, after a template of
+// the bytes the writer produces (verified once against a sample chunk).
+std::vector<std::uint8_t> encode_stream_chunk(std::int32_t io_id, std::int32_t oid, std::int32_t request_id,
+                                              std::span<const std::uint8_t> data) {
+  static const ChunkTemplate t = verified_chunk_template();
+  if (!t.usable || data.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
+    return encode_stream_chunk_generic(io_id, oid, request_id, data);
+  }
+  return encode_from_template(t, io_id, oid, request_id, data);
 }
 
 std::vector<std::uint8_t> encode_stream_flush(std::int32_t io_id, std::int32_t oid, std::int32_t request_id) {
