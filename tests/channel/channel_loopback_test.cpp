@@ -10,7 +10,7 @@
 #include "protocol/channel/pipe_window.hpp"
 #include "runner/callables/registry.hpp"
 #include "tests/channel/channel_test_support.hpp"
-#include "tests/channel/loopback_transport.hpp"
+#include "tests/channel/loopback_channel.hpp"
 
 using namespace kite;
 using namespace kite::channel;
@@ -48,24 +48,8 @@ const callables::Registration export_handler{"kite.test.Export", [](const callab
   return ctx.reply(ctx.export_object(object));
 }};
 
-struct Fixture {
-  std::shared_ptr<LoopbackTransport> transport = std::make_shared<LoopbackTransport>();
-  std::shared_ptr<Channel> channel;
-
-  Fixture() {
-    callables::NodeInfo node;
-    node.name = "t1";
-    auto dispatcher = std::make_shared<callables::RegistryDispatcher>(callables::Registry::global(), node, nullptr);
-    ChannelConfig config;
-    config.name = "t1";
-    config.close_timeout = 500ms;
-    channel = Channel::create(transport, dispatcher, config);
-    channel->start();
-  }
-  ~Fixture() {
-    transport->drop("test over");
-    channel->drain_workers(2s);
-  }
+struct Fixture : LoopbackChannel {
+  Fixture() : LoopbackChannel({.name = "t1", .close_timeout = 500ms}) {}
 
   Answer call(std::int32_t id, const ser::Value& callable, const std::string& text) {
     transport->inject(user_request(id, callable, text));

@@ -20,7 +20,7 @@
 #include "protocol/serialization/jdk.hpp"
 #include "protocol/serialization/reader.hpp"
 #include "runner/callables/registry.hpp"
-#include "tests/channel/loopback_transport.hpp"
+#include "tests/channel/loopback_channel.hpp"
 #include "tests/channel/recorded_values.hpp"
 #include "tests/channel/vector_files.hpp"
 
@@ -34,24 +34,8 @@ namespace {
 
 fs::path g_vectors;
 
-struct Harness {
-  std::shared_ptr<LoopbackTransport> transport = std::make_shared<LoopbackTransport>();
-  std::shared_ptr<Channel> channel;
-
-  Harness() {
-    callables::NodeInfo node;
-    node.name = "vectors";
-    node.work_dir = fs::temp_directory_path();
-    auto dispatcher = std::make_shared<callables::RegistryDispatcher>(callables::Registry::global(), node, nullptr);
-    ChannelConfig config;
-    config.name = "vectors";
-    channel = Channel::create(transport, dispatcher, config);
-    channel->start();
-  }
-  ~Harness() {
-    transport->drop("test over");
-    channel->drain_workers(2s);
-  }
+struct Harness : LoopbackChannel {
+  Harness() : LoopbackChannel({.name = "vectors", .work_dir = fs::temp_directory_path()}) {}
 
   // Sends a UserRequest and returns Kite's Response to it (skipping any other command).
   std::optional<std::vector<std::uint8_t>> answer(const std::vector<std::uint8_t>& request, std::int32_t id) {

@@ -53,7 +53,7 @@
 #include "runner/callables/registry.hpp"
 #include "runner/launcher/java_values.hpp"
 #include "runner/launcher/process_tree.hpp"
-#include "tests/channel/loopback_transport.hpp"
+#include "tests/channel/loopback_channel.hpp"
 #include "tests/channel/recorded_values.hpp"
 #include "tests/channel/vector_files.hpp"
 
@@ -226,20 +226,8 @@ struct RequestInfo {
 // Kite's side of the channel with the traffic it sent, collected as it arrives.
 class KiteSide {
  public:
-  explicit KiteSide(const fs::path& work_dir) {
-    callables::NodeInfo node;
-    node.name = "replay";
-    node.work_dir = work_dir;
-    auto dispatcher = std::make_shared<callables::RegistryDispatcher>(callables::Registry::global(), node, nullptr);
-    ChannelConfig config;
-    config.name = "replay";
-    channel_ = Channel::create(transport_, dispatcher, config);
-    channel_->start();
-  }
-  ~KiteSide() {
-    transport_->drop("replay over");
-    channel_->drain_workers(5s);
-  }
+  explicit KiteSide(const fs::path& work_dir)
+      : loopback_({.name = "replay", .work_dir = work_dir, .drain_timeout = 5s}), transport_(loopback_.transport) {}
 
   void send(const std::vector<std::uint8_t>& command) { transport_->inject(command); }
 
@@ -277,7 +265,6 @@ class KiteSide {
   std::size_t stream_size_at_release(std::int32_t oid) const { return size_at_release_.at(oid); }
   const std::vector<std::string>& unexpected() const { return unexpected_; }
   bool close_seen() const { return close_seen_; }
-  const std::shared_ptr<Channel>& channel() const { return channel_; }
 
  private:
   void handle(const std::vector<std::uint8_t>& bytes) {
@@ -306,8 +293,8 @@ class KiteSide {
     }
   }
 
-  std::shared_ptr<LoopbackTransport> transport_ = std::make_shared<LoopbackTransport>();
-  std::shared_ptr<Channel> channel_;
+  LoopbackChannel loopback_;
+  std::shared_ptr<LoopbackTransport> transport_;
   std::map<std::int32_t, std::vector<std::uint8_t>> responses_;
   std::map<std::int32_t, std::map<std::int32_t, std::size_t>> sizes_at_response_;
   std::map<std::int32_t, std::string> stream_bytes_;

@@ -10,7 +10,7 @@
 #include "runner/callables/registry.hpp"
 #include "runner/filepath/archive.hpp"
 #include "tests/channel/channel_test_support.hpp"
-#include "tests/channel/loopback_transport.hpp"
+#include "tests/channel/loopback_channel.hpp"
 #include "test_support.hpp"
 
 using namespace kite;
@@ -23,45 +23,81 @@ using kite::filepath::test::write_file;
 
 namespace {
 
-struct Fixture {
-  std::shared_ptr<LoopbackTransport> transport = std::make_shared<LoopbackTransport>();
-  std::shared_ptr<Channel> channel;
+// `inner` wrapped in a FileCallableWrapper for `path`, as FilePath.act sends it.
+ser::Object* file_callable_wrapper(ser::Arena& arena, ser::Object* inner, const std::string& path) {
+  auto* path_desc = ser::make_class_desc(
+      arena, ser::ClassSpec{"hudson.FilePath", 1, static_cast<std::uint8_t>(ser::kScSerializable | ser::kScWriteMethod),
+                            {{'L', "remote", "Ljava/lang/String;"}}, nullptr});
+  ser::Object* file_path = ser::make_object(arena, path_desc);
+  file_path->set("remote", ser::jdk::string(arena, path));
+  file_path->class_data("hudson.FilePath")->custom.emplace_back(ser::BlockBuilder().write_bool(false).build());
+
+  ser::Object* wrapper = callable_object(arena, "hudson.FilePath$FileCallableWrapper",
+                                         {{'L', "callable", "Lhudson/FilePath$FileCallable;"},
+                                          {'L', "filePath", "Lhudson/FilePath;"}});
+  wrapper->set("callable", static_cast<const ser::Object*>(inner));
+  wrapper->set("filePath", static_cast<const ser::Object*>(file_path));
+  return wrapper;
+}
+
+struct Fixture : LoopbackChannel {
   std::int32_t next_id = 1;
 
-  Fixture() {
-    callables::NodeInfo node;
-    node.name = "filepath-test";
-    auto dispatcher = std::make_shared<callables::RegistryDispatcher>(callables::Registry::global(), node, nullptr);
-    ChannelConfig config;
-    config.name = "filepath-test";
-    config.close_timeout = 500ms;
-    channel = Channel::create(transport, dispatcher, config);
-    channel->start();
-  }
-  ~Fixture() {
-    transport->drop("test over");
-    channel->drain_workers(2s);
+  Fixture() : LoopbackChannel({.name = "filepath-test", .close_timeout = 500ms}) {}
+
+  // Sends `inner` for `path` as request `id`, without waiting for the answer.
+  void send(ser::Arena& arena, ser::Object* inner, const std::string& path, std::int32_t id, const std::string& text) {
+    transport->inject(user_request(id, static_cast<const ser::Object*>(file_callable_wrapper(arena, inner, path)), text));
   }
 
-  // Sends `inner` wrapped in a FileCallableWrapper for `path`, as FilePath.act does.
+  // Sends `inner` for `path` and returns the answer, the next command the channel sends.
   Answer act(ser::Arena& arena, ser::Object* inner, const std::string& path) {
-    auto* path_desc = ser::make_class_desc(
-        arena, ser::ClassSpec{"hudson.FilePath", 1, static_cast<std::uint8_t>(ser::kScSerializable | ser::kScWriteMethod),
-                              {{'L', "remote", "Ljava/lang/String;"}}, nullptr});
-    ser::Object* file_path = ser::make_object(arena, path_desc);
-    file_path->set("remote", ser::jdk::string(arena, path));
-    file_path->class_data("hudson.FilePath")->custom.emplace_back(ser::BlockBuilder().write_bool(false).build());
-
-    ser::Object* wrapper = callable_object(arena, "hudson.FilePath$FileCallableWrapper",
-                                           {{'L', "callable", "Lhudson/FilePath$FileCallable;"},
-                                            {'L', "filePath", "Lhudson/FilePath;"}});
-    wrapper->set("callable", static_cast<const ser::Object*>(inner));
-    wrapper->set("filePath", static_cast<const ser::Object*>(file_path));
     const std::int32_t id = next_id++;
-    transport->inject(user_request(id, static_cast<const ser::Object*>(wrapper), "FileCallableWrapper@" + std::to_string(id)));
+    send(arena, inner, path, id, "FileCallableWrapper@" + std::to_string(id));
     auto sent = transport->next_sent();
     REQUIRE(sent.has_value());
     return decode_answer(*sent);
+  }
+
+  // Returns the answer to a request that reads a stream the test writes,
+  // skipping the channel's Acks for that stream.
+  Answer answer_after_acks(std::chrono::milliseconds timeout) {
+    while (true) {
+      auto sent = transport->next_sent(timeout);
+      REQUIRE(sent.has_value());
+      auto command = decode_command(*sent);
+      REQUIRE(command.has_value());
+      if (!std::holds_alternative<StreamAckCmd>(*command)) return decode_answer(*sent);
+    }
+  }
+
+  // What a request that writes into the controller's stream `oid` sent:
+  // the bytes, whether it closed the stream, and its answer.
+  struct StreamedAnswer {
+    std::string bytes;
+    bool eof = false;
+    Answer answer;
+  };
+  StreamedAnswer answer_after_stream(std::int32_t oid) {
+    StreamedAnswer result;
+    while (true) {
+      auto sent = transport->next_sent(5s);
+      REQUIRE(sent.has_value());
+      auto command = decode_command(*sent);
+      REQUIRE(command.has_value());
+      if (auto* chunk = std::get_if<StreamChunkCmd>(&*command)) {
+        CHECK(chunk->oid == oid);
+        result.bytes.append(chunk->data.begin(), chunk->data.end());
+        continue;
+      }
+      if (std::get_if<StreamEofCmd>(&*command) != nullptr) {
+        result.eof = true;
+        continue;
+      }
+      if (std::get_if<StreamFlushCmd>(&*command) != nullptr) continue;
+      result.answer = decode_answer(*sent);
+      return result;
+    }
   }
 };
 
@@ -198,6 +234,33 @@ ser::Object* with_custom_data(ser::Arena& arena, const std::string& class_name, 
   return object;
 }
 
+// A greedy RemoteInputStream: `true`, then the Pipe the controller pushes through.
+ser::Object* greedy_input_stream(ser::Arena& arena, ser::Object* pipe) {
+  auto* stream_desc = ser::make_class_desc(
+      arena, ser::ClassSpec{"hudson.remoting.RemoteInputStream", 1,
+                            static_cast<std::uint8_t>(ser::kScSerializable | ser::kScWriteMethod),
+                            {{'Z', "autoUnexport", ""}, {'Z', "greedy", ""}}, nullptr});
+  ser::Object* stream = ser::make_object(arena, stream_desc);
+  ser::ClassData* stream_data = stream->class_data("hudson.remoting.RemoteInputStream");
+  stream_data->fields.clear();
+  stream_data->has_fields = false;
+  stream_data->custom.emplace_back(ser::BlockBuilder().write_bool(true).build());
+  stream_data->custom.emplace_back(ser::Value(static_cast<const ser::Object*>(pipe)));
+  return stream;
+}
+
+// FilePath$UntarRemote of an uncompressed tar read from `stream`.
+ser::Object* untar_remote(ser::Arena& arena, ser::Object* stream, const char* name) {
+  ser::Object* untar = callable_object(arena, "hudson.FilePath$UntarRemote",
+                                       {{'L', "compression", "Lhudson/FilePath$TarCompression;"},
+                                        {'L', "in", "Lhudson/remoting/RemoteInputStream;"},
+                                        {'L', "name", "Ljava/lang/String;"}});
+  untar->set("compression", tar_compression(arena, "NONE"));
+  untar->set("in", static_cast<const ser::Object*>(stream));
+  untar->set("name", ser::jdk::string(arena, name));
+  return untar;
+}
+
 }  // namespace
 
 TEST_CASE("Archive callable streams a tar gz", "[filepath][callables]") {
@@ -222,44 +285,15 @@ TEST_CASE("Archive callable streams a tar gz", "[filepath][callables]") {
                           with_custom_data(arena, "hudson.remoting.RemoteOutputStream",
                                            ser::BlockBuilder().write_int(77).build())));
 
-  // Same wrapper as Fixture::act, but the answer follows the stream commands.
-  auto* path_desc = ser::make_class_desc(
-      arena, ser::ClassSpec{"hudson.FilePath", 1, static_cast<std::uint8_t>(ser::kScSerializable | ser::kScWriteMethod),
-                            {{'L', "remote", "Ljava/lang/String;"}}, nullptr});
-  ser::Object* file_path = ser::make_object(arena, path_desc);
-  file_path->set("remote", ser::jdk::string(arena, dir / "ws"));
-  file_path->class_data("hudson.FilePath")->custom.emplace_back(ser::BlockBuilder().write_bool(false).build());
-  ser::Object* wrapper = callable_object(arena, "hudson.FilePath$FileCallableWrapper",
-                                         {{'L', "callable", "Lhudson/FilePath$FileCallable;"},
-                                          {'L', "filePath", "Lhudson/FilePath;"}});
-  wrapper->set("callable", static_cast<const ser::Object*>(archive));
-  wrapper->set("filePath", static_cast<const ser::Object*>(file_path));
-  f.transport->inject(user_request(90, static_cast<const ser::Object*>(wrapper), "stash@1"));
+  // As Fixture::act, but the answer follows the stream commands.
+  f.send(arena, archive, dir / "ws", 90, "stash@1");
 
-  std::string bytes;
-  bool eof = false;
-  while (true) {
-    auto sent = f.transport->next_sent(5s);
-    REQUIRE(sent.has_value());
-    auto command = decode_command(*sent);
-    REQUIRE(command.has_value());
-    if (auto* chunk = std::get_if<StreamChunkCmd>(&*command)) {
-      CHECK(chunk->oid == 77);
-      bytes.append(chunk->data.begin(), chunk->data.end());
-      continue;
-    }
-    if (std::get_if<StreamEofCmd>(&*command) != nullptr) {
-      eof = true;
-      continue;
-    }
-    if (std::get_if<StreamFlushCmd>(&*command) != nullptr) continue;
-    auto answer = decode_answer(*sent);
-    REQUIRE_FALSE(answer.exception);
-    CHECK(answer.value().class_name() == "java.lang.Integer");
-    CHECK(answer.value().as_int() == 1);
-    break;
-  }
-  CHECK(eof);
+  auto streamed = f.answer_after_stream(77);
+  REQUIRE_FALSE(streamed.answer.exception);
+  CHECK(streamed.answer.value().class_name() == "java.lang.Integer");
+  CHECK(streamed.answer.value().as_int() == 1);
+  CHECK(streamed.eof);
+  const std::string& bytes = streamed.bytes;
 
   std::size_t offset = 0;
   auto extracted = filepath::extract_archive(
@@ -289,39 +323,13 @@ TEST_CASE("UntarRemote reads a greedy stream", "[filepath][callables]") {
       });
   REQUIRE(written);
 
-  // A greedy RemoteInputStream: `true`, then the Pipe the controller pushes through.
+  // The controller pushes the tar through this Pipe.
   ser::Object* pipe = with_custom_data(arena, "hudson.remoting.Pipe", ser::BlockBuilder().write_bool(false).write_int(55).build());
-  auto* stream_desc = ser::make_class_desc(
-      arena, ser::ClassSpec{"hudson.remoting.RemoteInputStream", 1,
-                            static_cast<std::uint8_t>(ser::kScSerializable | ser::kScWriteMethod),
-                            {{'Z', "autoUnexport", ""}, {'Z', "greedy", ""}}, nullptr});
-  ser::Object* stream = ser::make_object(arena, stream_desc);
-  ser::ClassData* stream_data = stream->class_data("hudson.remoting.RemoteInputStream");
-  stream_data->fields.clear();
-  stream_data->has_fields = false;
-  stream_data->custom.emplace_back(ser::BlockBuilder().write_bool(true).build());
-  stream_data->custom.emplace_back(ser::Value(static_cast<const ser::Object*>(pipe)));
+  ser::Object* stream = greedy_input_stream(arena, pipe);
 
-  ser::Object* untar = callable_object(arena, "hudson.FilePath$UntarRemote",
-                                       {{'L', "compression", "Lhudson/FilePath$TarCompression;"},
-                                        {'L', "in", "Lhudson/remoting/RemoteInputStream;"},
-                                        {'L', "name", "Ljava/lang/String;"}});
-  untar->set("compression", tar_compression(arena, "NONE"));
-  untar->set("in", static_cast<const ser::Object*>(stream));
-  untar->set("name", ser::jdk::string(arena, "stash.tar"));
+  ser::Object* untar = untar_remote(arena, stream, "stash.tar");
 
-  auto* path_desc = ser::make_class_desc(
-      arena, ser::ClassSpec{"hudson.FilePath", 1, static_cast<std::uint8_t>(ser::kScSerializable | ser::kScWriteMethod),
-                            {{'L', "remote", "Ljava/lang/String;"}}, nullptr});
-  ser::Object* file_path = ser::make_object(arena, path_desc);
-  file_path->set("remote", ser::jdk::string(arena, dir / "ws"));
-  file_path->class_data("hudson.FilePath")->custom.emplace_back(ser::BlockBuilder().write_bool(false).build());
-  ser::Object* wrapper = callable_object(arena, "hudson.FilePath$FileCallableWrapper",
-                                         {{'L', "callable", "Lhudson/FilePath$FileCallable;"},
-                                          {'L', "filePath", "Lhudson/FilePath;"}});
-  wrapper->set("callable", static_cast<const ser::Object*>(untar));
-  wrapper->set("filePath", static_cast<const ser::Object*>(file_path));
-  f.transport->inject(user_request(91, static_cast<const ser::Object*>(wrapper), "unstash@1"));
+  f.send(arena, untar, dir / "ws", 91, "unstash@1");
 
   auto connect_bytes = f.transport->next_sent(5s);
   REQUIRE(connect_bytes.has_value());
@@ -334,17 +342,9 @@ TEST_CASE("UntarRemote reads a greedy stream", "[filepath][callables]") {
   std::vector<std::uint8_t> data(tar.begin(), tar.end());
   f.transport->inject(encode_stream_chunk(1, sink_oid, 0, data));
   f.transport->inject(encode_stream_eof(2, sink_oid, 0));
-  while (true) {
-    auto sent = f.transport->next_sent(5s);
-    REQUIRE(sent.has_value());
-    auto command = decode_command(*sent);
-    REQUIRE(command.has_value());
-    if (std::holds_alternative<StreamAckCmd>(*command)) continue;
-    auto answer = decode_answer(*sent);
-    REQUIRE_FALSE(answer.exception);
-    CHECK(answer.value().is_null());
-    break;
-  }
+  auto answer = f.answer_after_acks(5s);
+  REQUIRE_FALSE(answer.exception);
+  CHECK(answer.value().is_null());
   CHECK(read_file(dir / "ws/x/y.txt") == "payload");
 }
 
@@ -369,36 +369,10 @@ TEST_CASE("UntarRemote waits for a slow extraction", "[filepath][callables]") {
                                   }));
 
   ser::Object* pipe = with_custom_data(arena, "hudson.remoting.Pipe", ser::BlockBuilder().write_bool(false).write_int(56).build());
-  auto* stream_desc = ser::make_class_desc(
-      arena, ser::ClassSpec{"hudson.remoting.RemoteInputStream", 1,
-                            static_cast<std::uint8_t>(ser::kScSerializable | ser::kScWriteMethod),
-                            {{'Z', "autoUnexport", ""}, {'Z', "greedy", ""}}, nullptr});
-  ser::Object* stream = ser::make_object(arena, stream_desc);
-  ser::ClassData* stream_data = stream->class_data("hudson.remoting.RemoteInputStream");
-  stream_data->fields.clear();
-  stream_data->has_fields = false;
-  stream_data->custom.emplace_back(ser::BlockBuilder().write_bool(true).build());
-  stream_data->custom.emplace_back(ser::Value(static_cast<const ser::Object*>(pipe)));
-  ser::Object* untar = callable_object(arena, "hudson.FilePath$UntarRemote",
-                                       {{'L', "compression", "Lhudson/FilePath$TarCompression;"},
-                                        {'L', "in", "Lhudson/remoting/RemoteInputStream;"},
-                                        {'L', "name", "Ljava/lang/String;"}});
-  untar->set("compression", tar_compression(arena, "NONE"));
-  untar->set("in", static_cast<const ser::Object*>(stream));
-  untar->set("name", ser::jdk::string(arena, "big.tar"));
+  ser::Object* stream = greedy_input_stream(arena, pipe);
+  ser::Object* untar = untar_remote(arena, stream, "big.tar");
 
-  auto* path_desc = ser::make_class_desc(
-      arena, ser::ClassSpec{"hudson.FilePath", 1, static_cast<std::uint8_t>(ser::kScSerializable | ser::kScWriteMethod),
-                            {{'L', "remote", "Ljava/lang/String;"}}, nullptr});
-  ser::Object* file_path = ser::make_object(arena, path_desc);
-  file_path->set("remote", ser::jdk::string(arena, dir / "ws"));
-  file_path->class_data("hudson.FilePath")->custom.emplace_back(ser::BlockBuilder().write_bool(false).build());
-  ser::Object* wrapper = callable_object(arena, "hudson.FilePath$FileCallableWrapper",
-                                         {{'L', "callable", "Lhudson/FilePath$FileCallable;"},
-                                          {'L', "filePath", "Lhudson/FilePath;"}});
-  wrapper->set("callable", static_cast<const ser::Object*>(untar));
-  wrapper->set("filePath", static_cast<const ser::Object*>(file_path));
-  f.transport->inject(user_request(92, static_cast<const ser::Object*>(wrapper), "unstash@2"));
+  f.send(arena, untar, dir / "ws", 92, "unstash@2");
 
   auto connect = decode_command(*f.transport->next_sent(5s));
   REQUIRE(connect.has_value());
@@ -414,16 +388,8 @@ TEST_CASE("UntarRemote waits for a slow extraction", "[filepath][callables]") {
                                                                       tar.begin() + static_cast<std::ptrdiff_t>(offset + n))));
   }
   f.transport->inject(encode_stream_eof(io_id, sink_oid, 0));
-  while (true) {
-    auto sent = f.transport->next_sent(10s);
-    REQUIRE(sent.has_value());
-    auto command = decode_command(*sent);
-    REQUIRE(command.has_value());
-    if (std::holds_alternative<StreamAckCmd>(*command)) continue;
-    auto answer = decode_answer(*sent);
-    REQUIRE_FALSE(answer.exception);
-    break;
-  }
+  auto answer = f.answer_after_acks(10s);
+  REQUIRE_FALSE(answer.exception);
   CHECK(read_file(dir / "ws/big.bin") == big);
 }
 
@@ -439,41 +405,11 @@ TEST_CASE("Read callable streams into the pipe", "[filepath][callables]") {
   read->set("p", static_cast<const ser::Object*>(with_custom_data(
                      arena, "hudson.remoting.Pipe", ser::BlockBuilder().write_bool(true).write_int(33).build())));
 
-  auto* path_desc = ser::make_class_desc(
-      arena, ser::ClassSpec{"hudson.FilePath", 1, static_cast<std::uint8_t>(ser::kScSerializable | ser::kScWriteMethod),
-                            {{'L', "remote", "Ljava/lang/String;"}}, nullptr});
-  ser::Object* file_path = ser::make_object(arena, path_desc);
-  file_path->set("remote", ser::jdk::string(arena, dir / "log.txt"));
-  file_path->class_data("hudson.FilePath")->custom.emplace_back(ser::BlockBuilder().write_bool(false).build());
-  ser::Object* wrapper = callable_object(arena, "hudson.FilePath$FileCallableWrapper",
-                                         {{'L', "callable", "Lhudson/FilePath$FileCallable;"},
-                                          {'L', "filePath", "Lhudson/FilePath;"}});
-  wrapper->set("callable", static_cast<const ser::Object*>(read));
-  wrapper->set("filePath", static_cast<const ser::Object*>(file_path));
-  f.transport->inject(user_request(93, static_cast<const ser::Object*>(wrapper), "readFile@1"));
+  f.send(arena, read, dir / "log.txt", 93, "readFile@1");
 
-  std::string bytes;
-  bool eof = false;
-  while (true) {
-    auto sent = f.transport->next_sent(5s);
-    REQUIRE(sent.has_value());
-    auto command = decode_command(*sent);
-    REQUIRE(command.has_value());
-    if (auto* chunk = std::get_if<StreamChunkCmd>(&*command)) {
-      CHECK(chunk->oid == 33);
-      bytes.append(chunk->data.begin(), chunk->data.end());
-      continue;
-    }
-    if (std::get_if<StreamEofCmd>(&*command) != nullptr) {
-      eof = true;
-      continue;
-    }
-    if (std::get_if<StreamFlushCmd>(&*command) != nullptr) continue;
-    auto answer = decode_answer(*sent);
-    REQUIRE_FALSE(answer.exception);
-    CHECK(answer.value().is_null());
-    break;
-  }
-  CHECK(eof);
-  CHECK(bytes == "line one\nline two\n");
+  auto streamed = f.answer_after_stream(33);
+  REQUIRE_FALSE(streamed.answer.exception);
+  CHECK(streamed.answer.value().is_null());
+  CHECK(streamed.eof);
+  CHECK(streamed.bytes == "line one\nline two\n");
 }
