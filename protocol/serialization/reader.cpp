@@ -126,6 +126,17 @@ class Parser {
     return static_cast<std::int32_t>(kBaseHandle + handles_.size() - 1);
   }
 
+  // Gives `node` the next handle, so that later TC_REFERENCEs can name it,
+  // and returns it as a Value.
+  template <typename Node>
+  Result<Value> assign_handle(Node* node) {
+    const Value self(static_cast<const Node*>(node));
+    auto h = new_handle(self);
+    if (!h) return Unexpected(h.error());
+    node->handle = *h;
+    return self;
+  }
+
   Result<Value> reference() {
     const std::size_t at = pos_ - 1;
     auto h = i32("handle");
@@ -314,10 +325,7 @@ class Parser {
     JString* s = arena_.make_string(std::string(*bytes));
     s->long_form = long_form && len <= 0xFFFF;
     s->offset = static_cast<std::uint32_t>(at);
-    auto h = new_handle(Value(static_cast<const JString*>(s)));
-    if (!h) return Unexpected(h.error());
-    s->handle = *h;
-    return Value(static_cast<const JString*>(s));
+    return assign_handle(s);
   }
 
   // classDesc position: TC_CLASSDESC, TC_PROXYCLASSDESC, TC_NULL or TC_REFERENCE.
@@ -354,9 +362,7 @@ class Parser {
     auto svuid = i64("serialVersionUID");
     if (!svuid) return Unexpected(svuid.error());
     d->svuid = *svuid;
-    auto h = new_handle(Value(static_cast<const ClassDesc*>(d)));
-    if (!h) return Unexpected(h.error());
-    d->handle = *h;
+    if (auto handled = assign_handle(d); !handled) return Unexpected(handled.error());
     auto flags = u8("class flags");
     if (!flags) return Unexpected(flags.error());
     d->flags = *flags;
@@ -431,9 +437,7 @@ class Parser {
     ClassDesc* d = arena_.make_class_desc();
     d->proxy = true;
     d->offset = static_cast<std::uint32_t>(at);
-    auto h = new_handle(Value(static_cast<const ClassDesc*>(d)));
-    if (!h) return Unexpected(h.error());
-    d->handle = *h;
+    if (auto handled = assign_handle(d); !handled) return Unexpected(handled.error());
     auto count = i32("interface count");
     if (!count) return Unexpected(count.error());
     if (*count < 0 || static_cast<std::size_t>(*count) * 2 > size_ - pos_) {
@@ -467,10 +471,9 @@ class Parser {
     if (!desc) return Unexpected(desc.error());
     Object* o = arena_.make_object(*desc);
     o->offset = static_cast<std::uint32_t>(at);
-    const Value self(static_cast<const Object*>(o));
-    auto h = new_handle(self);
-    if (!h) return Unexpected(h.error());
-    o->handle = *h;
+    auto handled = assign_handle(o);
+    if (!handled) return handled;
+    const Value self = *handled;
 
     const ClassDesc* d = *desc;
     if (d->is_externalizable()) {
@@ -574,10 +577,9 @@ class Parser {
     Array* a = arena_.make_array(d);
     a->offset = static_cast<std::uint32_t>(at);
     a->element_type = d->name[1];
-    const Value self(static_cast<const Array*>(a));
-    auto h = new_handle(self);
-    if (!h) return Unexpected(h.error());
-    a->handle = *h;
+    auto handled = assign_handle(a);
+    if (!handled) return handled;
+    const Value self = *handled;
     auto len = i32("array length");
     if (!len) return Unexpected(len.error());
     if (*len < 0) return fail(ErrorCode::BadLength, fmt::format("negative array length {}", *len));
@@ -622,10 +624,9 @@ class Parser {
     }
     EnumConstant* e = arena_.make_enum(*desc);
     e->offset = static_cast<std::uint32_t>(at);
-    const Value self(static_cast<const EnumConstant*>(e));
-    auto h = new_handle(self);
-    if (!h) return Unexpected(h.error());
-    e->handle = *h;
+    auto handled = assign_handle(e);
+    if (!handled) return handled;
+    const Value self = *handled;
     // ObjectInputStream.readEnum accepts only TC_STRING / TC_LONGSTRING here.
     auto b = peek();
     if (!b) return Unexpected(b.error());
@@ -647,10 +648,9 @@ class Parser {
     if (!desc) return Unexpected(desc.error());
     ClassObject* c = arena_.make_class(*desc);
     c->offset = static_cast<std::uint32_t>(at);
-    const Value self(static_cast<const ClassObject*>(c));
-    auto h = new_handle(self);
-    if (!h) return Unexpected(h.error());
-    c->handle = *h;
+    auto handled = assign_handle(c);
+    if (!handled) return handled;
+    const Value self = *handled;
     return self;
   }
 
