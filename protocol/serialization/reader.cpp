@@ -126,10 +126,11 @@ class Parser {
     return static_cast<std::int32_t>(kBaseHandle + handles_.size() - 1);
   }
 
-  // Gives `node` the next handle, so that later TC_REFERENCEs can name it,
-  // and returns it as a Value.
+  // Records that `node` starts at byte `at` and gives it the next handle, so
+  // that later TC_REFERENCEs can name it. Returns the node as a Value.
   template <typename Node>
-  Result<Value> assign_handle(Node* node) {
+  Result<Value> assign_handle(Node* node, std::size_t at) {
+    node->offset = static_cast<std::uint32_t>(at);
     const Value self(static_cast<const Node*>(node));
     auto h = new_handle(self);
     if (!h) return Unexpected(h.error());
@@ -272,13 +273,22 @@ class Parser {
 
   // ------------------------------------------------------------ values
 
-  Result<Value> value() {
-    DepthGuard guard(depth_);
+  // Consumes the token byte that starts the next element, after checking the
+  // nesting depth, and stores its offset in `at`. The caller owns the DepthGuard.
+  Result<std::uint8_t> take_token(std::size_t& at) {
     if (auto r = check_depth(); !r) return Unexpected(r.error());
     auto b = peek();
     if (!b) return Unexpected(b.error());
-    const std::size_t at = pos_;
+    at = pos_;
     ++pos_;
+    return *b;
+  }
+
+  Result<Value> value() {
+    DepthGuard guard(depth_);
+    std::size_t at = 0;
+    auto b = take_token(at);
+    if (!b) return Unexpected(b.error());
     switch (static_cast<Token>(*b)) {
       case Token::Null: return Value();
       case Token::Reference: return reference();
@@ -324,18 +334,15 @@ class Parser {
     if (!bytes) return Unexpected(bytes.error());
     JString* s = arena_.make_string(std::string(*bytes));
     s->long_form = long_form && len <= 0xFFFF;
-    s->offset = static_cast<std::uint32_t>(at);
-    return assign_handle(s);
+    return assign_handle(s, at);
   }
 
   // classDesc position: TC_CLASSDESC, TC_PROXYCLASSDESC, TC_NULL or TC_REFERENCE.
   Result<const ClassDesc*> class_desc() {
     DepthGuard guard(depth_);
-    if (auto r = check_depth(); !r) return Unexpected(r.error());
-    auto b = peek();
+    std::size_t at = 0;
+    auto b = take_token(at);
     if (!b) return Unexpected(b.error());
-    const std::size_t at = pos_;
-    ++pos_;
     switch (static_cast<Token>(*b)) {
       case Token::Null:
         return static_cast<const ClassDesc*>(nullptr);
@@ -355,14 +362,13 @@ class Parser {
 
   Result<const ClassDesc*> plain_class_desc(std::size_t at) {
     ClassDesc* d = arena_.make_class_desc();
-    d->offset = static_cast<std::uint32_t>(at);
     auto name = utf("class name");
     if (!name) return Unexpected(name.error());
     d->name = std::move(*name);
     auto svuid = i64("serialVersionUID");
     if (!svuid) return Unexpected(svuid.error());
     d->svuid = *svuid;
-    if (auto handled = assign_handle(d); !handled) return Unexpected(handled.error());
+    if (auto handled = assign_handle(d, at); !handled) return Unexpected(handled.error());
     auto flags = u8("class flags");
     if (!flags) return Unexpected(flags.error());
     d->flags = *flags;
@@ -436,8 +442,7 @@ class Parser {
   Result<const ClassDesc*> proxy_class_desc(std::size_t at) {
     ClassDesc* d = arena_.make_class_desc();
     d->proxy = true;
-    d->offset = static_cast<std::uint32_t>(at);
-    if (auto handled = assign_handle(d); !handled) return Unexpected(handled.error());
+    if (auto handled = assign_handle(d, at); !handled) return Unexpected(handled.error());
     auto count = i32("interface count");
     if (!count) return Unexpected(count.error());
     if (*count < 0 || static_cast<std::size_t>(*count) * 2 > size_ - pos_) {
@@ -470,8 +475,7 @@ class Parser {
     auto desc = non_null_desc("object");
     if (!desc) return Unexpected(desc.error());
     Object* o = arena_.make_object(*desc);
-    o->offset = static_cast<std::uint32_t>(at);
-    auto handled = assign_handle(o);
+    auto handled = assign_handle(o, at);
     if (!handled) return handled;
     const Value self = *handled;
 
@@ -575,9 +579,8 @@ class Parser {
                      fmt::format("array with a non-array class '{}'", d->name));
     }
     Array* a = arena_.make_array(d);
-    a->offset = static_cast<std::uint32_t>(at);
     a->element_type = d->name[1];
-    auto handled = assign_handle(a);
+    auto handled = assign_handle(a, at);
     if (!handled) return handled;
     const Value self = *handled;
     auto len = i32("array length");
@@ -623,8 +626,7 @@ class Parser {
                      fmt::format("enum constant of non-enum class '{}'", (*desc)->name));
     }
     EnumConstant* e = arena_.make_enum(*desc);
-    e->offset = static_cast<std::uint32_t>(at);
-    auto handled = assign_handle(e);
+    auto handled = assign_handle(e, at);
     if (!handled) return handled;
     const Value self = *handled;
     // ObjectInputStream.readEnum accepts only TC_STRING / TC_LONGSTRING here.
@@ -647,11 +649,7 @@ class Parser {
     auto desc = non_null_desc("class object");
     if (!desc) return Unexpected(desc.error());
     ClassObject* c = arena_.make_class(*desc);
-    c->offset = static_cast<std::uint32_t>(at);
-    auto handled = assign_handle(c);
-    if (!handled) return handled;
-    const Value self = *handled;
-    return self;
+    return assign_handle(c, at);
   }
 
   const std::uint8_t* data_;

@@ -45,12 +45,12 @@ struct Fixture : LoopbackChannel {
 
   Fixture() : LoopbackChannel({.name = "filepath-test", .close_timeout = 500ms}) {}
 
-  // Sends `inner` for `path` as request `id`, without waiting for the answer.
+  // Sends `inner` for `path` as request `id`, without waiting for the response.
   void send(ser::Arena& arena, ser::Object* inner, const std::string& path, std::int32_t id, const std::string& text) {
     transport->inject(user_request(id, static_cast<const ser::Object*>(file_callable_wrapper(arena, inner, path)), text));
   }
 
-  // Sends `inner` for `path` and returns the answer, the next command the channel sends.
+  // Sends `inner` for `path` and returns the response, the next command the channel sends.
   Answer act(ser::Arena& arena, ser::Object* inner, const std::string& path) {
     const std::int32_t id = next_id++;
     send(arena, inner, path, id, "FileCallableWrapper@" + std::to_string(id));
@@ -59,7 +59,7 @@ struct Fixture : LoopbackChannel {
     return decode_answer(*sent);
   }
 
-  // Returns the answer to a request that reads a stream the test writes,
+  // Returns the response to a request that reads a stream the test writes,
   // skipping the channel's Acks for that stream.
   Answer answer_after_acks(std::chrono::milliseconds timeout) {
     while (true) {
@@ -72,7 +72,7 @@ struct Fixture : LoopbackChannel {
   }
 
   // What a request that writes into the controller's stream `oid` sent:
-  // the bytes, whether it closed the stream, and its answer.
+  // the bytes, whether it closed the stream, and its response.
   struct StreamedAnswer {
     std::string bytes;
     bool eof = false;
@@ -285,7 +285,7 @@ TEST_CASE("Archive callable streams a tar gz", "[filepath][callables]") {
                           with_custom_data(arena, "hudson.remoting.RemoteOutputStream",
                                            ser::BlockBuilder().write_int(77).build())));
 
-  // As Fixture::act, but the answer follows the stream commands.
+  // As Fixture::act, but the response follows the stream commands.
   f.send(arena, archive, dir / "ws", 90, "stash@1");
 
   auto streamed = f.answer_after_stream(77);
