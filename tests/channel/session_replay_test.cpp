@@ -703,10 +703,11 @@ class Replay {
     }
 
     // A status seen while a step ran must be its final one.
+    const auto finals = final_statuses();
     for (const auto& [path, status] : running_status_checks_) {
       INFO("StatusCheck on " << path);
-      auto final_status = final_statuses().find(path);
-      REQUIRE(final_status != final_statuses().end());
+      auto final_status = finals.find(path);
+      REQUIRE(final_status != finals.end());
       CHECK(status == final_status->second);
     }
     CHECK(kite_.unexpected() == std::vector<std::string>{});
