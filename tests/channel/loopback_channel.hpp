@@ -1,5 +1,5 @@
 // A Channel that runs the registry's callables over a LoopbackTransport, as
-// the channel session does for a real connection; the test plays the
+// the channel session does for a real connection. The test plays the
 // controller through `transport`.
 #pragma once
 

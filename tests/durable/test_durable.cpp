@@ -85,7 +85,7 @@ std::string read_file(const fs::path& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// Polls `done` every 20 ms for up to `limit`; returns its last value.
+// Polls `done` every 20 ms for up to `limit` and returns its last value.
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!done()) {
@@ -412,9 +412,9 @@ TEST_CASE("KillTask cookie stops a durable script", "[durable]") {
 TEST_CASE("finished watch deletes control dir despite heartbeat", "[durable]") {
   // The wrapper's heartbeat loop touches jenkins-log.txt while the control
   // directory exists. This stand-in touches it without pause, so that a
-  // deletion that loses the race leaves the directory behind (about one
-  // deletion in a hundred did with remove_all in place, which kept the real
-  // loop, and so the wrapper, running forever).
+  // deletion that loses the race leaves the directory behind. With
+  // remove_all in place, about one deletion in a hundred did, and then the
+  // real loop, and so the wrapper, ran forever.
   TempDir workspace("heartbeat");
   const fs::path control_dir = workspace.path / "durable-0c0ffee0";
   kite::launcher::SpawnRequest spawn;
