@@ -111,6 +111,14 @@ channel::MethodResult RegistryDispatcher::call(const channel::IncomingCall& inco
     auto path = remote ? remote->as_string() : std::nullopt;
     if (!path) return Context::fail(fmt::format("{}: FilePath.remote is not a string", class_name));
     class_name = wrapped->callable->class_name();
+    // A system call would stop at the NUL and act on a shorter path than the one requested.
+    if (path->find('\0') != std::string::npos) {
+      std::string printable_path = *path;
+      std::replace(printable_path.begin(), printable_path.end(), '\0', '?');
+      log_->warn("request {}: {} rejected: FilePath.remote contains a NUL byte: {}", incoming.request_id, class_name,
+                 printable_path);
+      return Context::fail(fmt::format("Invalid file path (contains a NUL byte): {}", printable_path));
+    }
     cctx.set_loader_oid(channel::loader_oid_of(wrapped->callable->desc, cctx.loader_oid()));
     Context ctx(cctx, node_, *log_, class_name);
     if (const FileHandler* handler = registry_.find_file(class_name)) {

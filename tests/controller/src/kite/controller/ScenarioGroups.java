@@ -14,7 +14,8 @@ final class ScenarioGroups {
             "kite.controller.FilePathScenarios",
             "kite.controller.StepScenarios",
             "kite.controller.DurableScenarios",
-            "kite.controller.PipelineScenarios");
+            "kite.controller.PipelineScenarios",
+            "kite.controller.BreakScenarios");
 
     private ScenarioGroups() {}
 
