@@ -4,11 +4,13 @@
 // whole stream (starting AC ED 00 05) or remoting chunks (each a 2-byte
 // chunk header, bit 15 = more chunks follow, then the body), which are
 // joined into the command they carry.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <iterator>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "protocol/serialization/dump.hpp"
 #include "protocol/serialization/reader.hpp"
 #include "runner/commands.hpp"
+#include "sandbox/fd.hpp"
 
 namespace kite::cmd {
 namespace {
@@ -29,15 +32,27 @@ constexpr std::string_view kUsage =
     "  --payload    decode class annotations as remoting class-loader tags\n"
     "  --no-nested  do not decode byte[] values that hold nested streams\n";
 
-bool read_input(std::string_view path, std::vector<std::uint8_t>& out) {
-  if (path == "-") {
-    out.assign(std::istreambuf_iterator<char>(std::cin), {});
-    return true;
+// Reads the whole file, or stdin for "-". Returns 0, or the errno of the
+// failed open or read (EISDIR for a directory). Plain read(2) is used because
+// libstdc++'s filebuf throws on a read error instead of setting a state bit.
+int read_input(std::string_view path, std::vector<std::uint8_t>& out) {
+  sandbox::UniqueFd file;
+  int fd = STDIN_FILENO;
+  if (path != "-") {
+    file.reset(::open(std::string(path).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!file.valid()) return errno;
+    fd = file.get();
   }
-  std::ifstream in{std::string(path), std::ios::binary};
-  if (!in) return false;
-  out.assign(std::istreambuf_iterator<char>(in), {});
-  return true;
+  int error = 0;
+  std::uint8_t buffer[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) error = errno;
+    if (n <= 0) break;
+    out.insert(out.end(), buffer, buffer + n);
+  }
+  return error;
 }
 
 // Hex text (whitespace allowed) to bytes; false when the input is not hex text.
@@ -122,8 +137,9 @@ int dump_stream(std::span<const std::string_view> args) {
   }
 
   std::vector<std::uint8_t> input;
-  if (!read_input(path, input)) {
-    std::fprintf(stderr, "kite: cannot read '%.*s'\n", static_cast<int>(path.size()), path.data());
+  if (int error = read_input(path, input); error != 0) {
+    std::fprintf(stderr, "kite: cannot read '%.*s': %s\n", static_cast<int>(path.size()), path.data(),
+                 std::strerror(error));
     return 1;
   }
   if (!starts_with_magic(input)) {
