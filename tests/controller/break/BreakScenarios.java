@@ -45,6 +45,10 @@ public final class BreakScenarios {
     public BreakScenarios() {}
 
     public boolean run(Main main, String scenario) throws Exception {
+        if (scenario.equals("break-vanish-step")) {
+            new BreakVanish(main).run();
+            return true;
+        }
         if (!scenario.equals("break-hostile")) {
             return false;
         }
