@@ -9,6 +9,7 @@ import hudson.FilePath$TarCompression;
 import hudson.FilePath$UntarLocal;
 import hudson.FilePath$Write;
 import hudson.remoting.ProxyOutputStream;
+import hudson.remoting.RemoteOutputStream;
 import hudson.remoting.RemoteInvocationHandler;
 import hudson.remoting.Response;
 import hudson.remoting.UnexportCommand;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.jenkinsci.plugins.durabletask.FileMonitoringTask.FileMonitoringController;
 
 /**
  * Hostile input a controller may send: null and wrong-typed fields, invalid modes, empty and
@@ -68,6 +70,7 @@ public final class BreakScenarios {
         wrongTypedField();
         unknownObjects();
         archives();
+        logOffsets();
         burst();
 
         Report.check(ch.commandErrors.isEmpty(), "every agent command deserialized");
@@ -241,6 +244,26 @@ public final class BreakScenarios {
         byte[] ascii = digits.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         System.arraycopy(ascii, 0, header, offset, length - 1);
         header[offset + length - 1] = 0;
+    }
+
+    /** Sends durable-task's WriteLog and GetOutput with offsets and files they do not expect. */
+    private void logOffsets() throws Exception {
+        Path log = Files.writeString(base.resolve("jenkins-log.txt"), "twelve bytes");
+        int oid = 950;
+        ControllerChannel.Outcome r = calls.act(new FileMonitoringController.WriteLog(-1, new RemoteOutputStream(oid)), log.toString());
+        Report.check(r.failed(), "WriteLog from offset -1 fails: " + outcome(r));
+        r = calls.act(new FileMonitoringController.WriteLog(Long.MAX_VALUE, new RemoteOutputStream(oid + 1)), log.toString());
+        Report.check(!r.failed() && r.value() == null, "WriteLog from Long.MAX_VALUE returns null: " + outcome(r));
+        r = calls.act(new FileMonitoringController.WriteLog(12, new RemoteOutputStream(oid + 2)), log.toString());
+        Report.check(!r.failed() && r.value() == null, "WriteLog from the end returns null: " + outcome(r));
+        Report.equal(0, calls.received(oid).length + calls.received(oid + 1).length + calls.received(oid + 2).length,
+                "no log bytes sent from offsets at or past the end");
+        r = calls.act(new FileMonitoringController.GetOutput("UTF-8"), base.toString());
+        Report.check(r.failed(), "GetOutput on a directory fails: " + outcome(r));
+        r = calls.act(new FileMonitoringController.GetOutput("no-such-charset"), log.toString());
+        Report.check(r.failed() || "twelve bytes".equals(new String((byte[]) r.value(), java.nio.charset.StandardCharsets.UTF_8)),
+                "GetOutput with an unknown charset fails or returns the bytes: " + outcome(r));
+        stillServing("WriteLog and GetOutput with bad offsets");
     }
 
     private void burst() throws Exception {

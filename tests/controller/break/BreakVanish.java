@@ -6,7 +6,10 @@ import hudson.Launcher$RemoteLaunchCallable;
 import hudson.Launcher$RemoteProcess;
 import hudson.model.StreamBuildListener;
 import hudson.remoting.ProxyOutputStream;
+import hudson.remoting.RemoteInvocationHandler;
 import hudson.remoting.RemoteOutputStream;
+import hudson.remoting.UnexportCommand;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +21,8 @@ import jenkins.tasks.filters.EnvVarsFilterRuleWrapper;
 /**
  * Scenario {@code break-vanish-step}: the controller disappears while a step streams 200 MB of
  * output. The agent must reconnect, serve the next controller, keep its memory bounded while it
- * discards the step's output, and end the step when the next controller sends KillTask.
+ * discards the step's output, and end the step when the next controller sends KillTask. Then the
+ * controller calls a step's Launcher$RemoteProcess after releasing it.
  */
 final class BreakVanish {
     /** Output the step writes: far more than the agent's stream window. */
@@ -94,8 +98,36 @@ final class BreakVanish {
             Report.check(sampler.maxRssKiB() < 64 * 1024, "kite's VmRSS stays under 64 MiB: max " + sampler.maxRssKiB()
                     + " KiB in " + sampler.samples() + " samples");
         }
+        releasedExport(ch, ws, env);
         Report.check(ch.closeOrderly(10_000), "orderly close after the vanished step");
         ch.close();
+    }
+
+    /** Calls join on a step's Launcher$RemoteProcess after the controller released that export. */
+    private void releasedExport(ControllerChannel ch, Path ws, List<String> env) throws Exception {
+        long timeout = m.o.callTimeoutSeconds * 1000L;
+        Launcher$RemoteLaunchCallable launch = new Launcher$RemoteLaunchCallable(
+                new ArrayList<>(List.of("/bin/sh", "-c", "exit 7")), null, env.toArray(new String[0]), null,
+                new RemoteOutputStream(OUT_OID + 10), null,
+                new StreamBuildListener(new RemoteOutputStream(LISTENER_OID + 10), StandardCharsets.UTF_8), null,
+                ws.toString(), false, false, false, false, new EnvVarsFilterRuleWrapper(new ArrayList<>()));
+        ControllerChannel.Outcome launched = ch.call(launch, timeout);
+        if (launched.failed() || !(launched.value() instanceof Launcher$RemoteProcess)) {
+            Report.fail("Launcher$RemoteLaunchCallable did not return a Launcher$RemoteProcess: " + launched);
+            return;
+        }
+        int oid = ((RemoteInvocationHandler) Proxy.getInvocationHandler(launched.value())).oid;
+        String iface = Launcher$RemoteProcess.class.getName();
+        ControllerChannel.Outcome joined = ch.userRpc(oid, iface, "join", new String[0], new Object[0], timeout);
+        Report.equal(7, joined.value(), "join before the release returns the exit code");
+
+        ch.send(new UnexportCommand(oid));
+        ControllerChannel.Outcome late = ch.userRpc(oid, iface, "join", new String[0], new Object[0], timeout);
+        Throwable thrown = late.raw() != null ? late.raw() : late.proxy();
+        Report.check(late.failed(), "join on released export " + oid + " throws: " + FilePathCalls.describe(thrown));
+        ControllerChannel.Outcome exists = ch.call(new FilePath.FileCallableWrapper(new FilePath$Exists(),
+                new FilePath(ws.toString())), timeout);
+        Report.check(!exists.failed() && Boolean.TRUE.equals(exists.value()), "the agent serves after an RPC to a released export");
     }
 
     /** Waits until the step's stdout chunks add up to {@code bytes}; returns the bytes received. */
