@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -263,13 +264,22 @@ void apply_environment(AgentCommandLine& command_line, const EnvLookup& env) {
 std::expected<std::string, std::string> read_secret_value(std::string_view value) {
   if (!value.starts_with('@')) return std::string(value);
   const std::string path(value.substr(1));
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return std::unexpected(fmt::format("cannot read the secret file '{}': it is a directory", path));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::unexpected(fmt::format("cannot read the secret file '{}'", path));
+  constexpr std::size_t kMaxSecretFileBytes = 4096;
+  // Reading one byte more than the maximum separates a file of exactly 4 KiB from a larger one.
   std::string text;
-  text.resize(4096);
+  text.resize(kMaxSecretFileBytes + 1);
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return std::unexpected(fmt::format("cannot read the secret file '{}'", path));
   text.resize(static_cast<std::size_t>(in.gcount()));
-  if (!in.eof()) return std::unexpected(fmt::format("secret file '{}' is larger than 4 KiB", path));
+  if (text.size() > kMaxSecretFileBytes) {
+    return std::unexpected(fmt::format("secret file '{}' is larger than 4 KiB", path));
+  }
   const auto first = text.find_first_not_of(" \t\r\n");
   const auto last = text.find_last_not_of(" \t\r\n");
   if (first == std::string::npos) return std::unexpected(fmt::format("secret file '{}' is empty", path));
