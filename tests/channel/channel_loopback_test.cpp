@@ -49,7 +49,7 @@ const callables::Registration export_handler{"kite.test.Export", [](const callab
 }};
 
 struct Fixture : LoopbackChannel {
-  Fixture() : LoopbackChannel({.name = "t1", .close_timeout = 500ms}) {}
+  Fixture() : LoopbackChannel({.name = "t1", .work_dir = {}, .close_timeout = 500ms, .drain_timeout = 2000ms}) {}
 
   Answer call(std::int32_t id, const ser::Value& callable, const std::string& text) {
     transport->inject(user_request(id, callable, text));

@@ -35,7 +35,7 @@ namespace {
 fs::path g_vectors;
 
 struct Harness : LoopbackChannel {
-  Harness() : LoopbackChannel({.name = "vectors", .work_dir = fs::temp_directory_path()}) {}
+  Harness() : LoopbackChannel({.name = "vectors", .work_dir = fs::temp_directory_path(), .close_timeout = 5000ms, .drain_timeout = 2000ms}) {}
 
   // Sends a UserRequest and returns Kite's Response to it (skipping any other command).
   std::optional<std::vector<std::uint8_t>> answer(const std::vector<std::uint8_t>& request, std::int32_t id) {

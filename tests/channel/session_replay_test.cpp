@@ -227,7 +227,7 @@ struct RequestInfo {
 class KiteSide {
  public:
   explicit KiteSide(const fs::path& work_dir)
-      : loopback_({.name = "replay", .work_dir = work_dir, .drain_timeout = 5s}), transport_(loopback_.transport) {}
+      : loopback_({.name = "replay", .work_dir = work_dir, .close_timeout = 5s, .drain_timeout = 5s}), transport_(loopback_.transport) {}
 
   void send(const std::vector<std::uint8_t>& command) { transport_->inject(command); }
 

@@ -43,7 +43,7 @@ ser::Object* file_callable_wrapper(ser::Arena& arena, ser::Object* inner, const 
 struct Fixture : LoopbackChannel {
   std::int32_t next_id = 1;
 
-  Fixture() : LoopbackChannel({.name = "filepath-test", .close_timeout = 500ms}) {}
+  Fixture() : LoopbackChannel({.name = "filepath-test", .work_dir = {}, .close_timeout = 500ms, .drain_timeout = 2000ms}) {}
 
   // Sends `inner` for `path` as request `id`, without waiting for the response.
   void send(ser::Arena& arena, ser::Object* inner, const std::string& path, std::int32_t id, const std::string& text) {
