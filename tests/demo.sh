@@ -11,7 +11,7 @@ builddir=${KITE_BUILD_DIR:-build}
 
 packaging/install-deps.sh
 [[ -d $builddir ]] || meson setup "$builddir"
-ninja -C "$builddir"
+ninja -C "$builddir" -j2 runner/kite tests/controller/test-controller.jar
 
 kite="$builddir/runner/kite"
 controller_jar="$builddir/tests/controller/test-controller.jar"
