@@ -72,10 +72,10 @@ class TrackingSink final : public ByteSink {
 
 // Deletes a finished step's control directory. While the directory exists
 // without jenkins-result.txt, the wrapper's heartbeat loop touches
-// jenkins-log.txt every 3 s, so a remove_all in place can lose a race: the log
-// reappears before the rmdir, the directory stays without a result, and the
-// loop and the wrapper never end. Renaming the directory first ends the
-// loop's condition in one step; the renamed copy is then deleted at leisure.
+// jenkins-log.txt every 3 s. A remove_all in place can lose a race with it:
+// the log reappears before the rmdir, so the directory stays without a result
+// and the wrapper never ends. Renaming the directory first ends the loop's
+// condition in one step, and the renamed copy is deleted afterwards.
 void remove_control_dir(const std::filesystem::path& dir) {
   std::error_code ec;
   std::filesystem::path doomed = dir;
