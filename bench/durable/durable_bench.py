@@ -15,21 +15,11 @@ Runs the test controller's durable-bench scenario against one kite process
 import argparse
 import os
 import platform
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import bench_support  # noqa: E402
 
 
 def cpu_model():
@@ -53,30 +43,14 @@ def main():
 
     marker = "KITE_DURABLE_BENCH=%d" % os.getpid()
     with tempfile.TemporaryDirectory(prefix="kite-bench-durable-") as tmp:
-        port_file = os.path.join(tmp, "port")
-        controller = subprocess.Popen(
-            [a.java, "-jar", a.jar, "--scenario", "durable-bench", "--port", "0", "--port-file", port_file,
-             "--work-dir", tmp, "--env-marker", marker, "--rounds", str(a.rounds), "--agent-ping", "300,240",
-             "--quiet"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.time() + 30
-        while not os.path.exists(port_file):
-            if controller.poll() is not None or time.time() > deadline:
-                raise SystemExit("the test controller did not start listening")
-            time.sleep(0.02)
-
-        env = dict(os.environ, LC_ALL="C.UTF-8")
-        key, value = marker.split("=", 1)
-        env[key] = value
-        kite = subprocess.Popen(
-            [a.kite, "-url", "http://127.0.0.1:%s/" % open(port_file).read().strip(), "-name", "n1", "-secret", "S",
-             "-webSocket", "-workDir", tmp, "-log-level", "warn"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        controller, port = bench_support.start_controller(
+            a.java, a.jar, tmp, "durable-bench", marker, ["--rounds", str(a.rounds), "--agent-ping", "300,240"])
+        kite = bench_support.start_kite(a.kite, port, tmp, marker, {"LC_ALL": "C.UTF-8"})
         try:
             out, _ = controller.communicate(timeout=900)
         finally:
-            stop(controller)
-            stop(kite)
+            bench_support.stop(controller, timeout=15)
+            bench_support.stop(kite, timeout=15)
 
     print("machine: %s, %d CPUs, load average %.2f" % (cpu_model(), os.cpu_count(), os.getloadavg()[0]))
     failed = False

@@ -13,11 +13,11 @@ Prints the machine (CPUs, load average) and one line per figure.
 """
 import argparse
 import os
-import signal
-import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import bench_support  # noqa: E402
 
 
 def load_average():
@@ -36,33 +36,13 @@ def main():
     print("machine: %d CPUs (nproc), load average %s at the start" % (os.cpu_count(), load_average()))
     with tempfile.TemporaryDirectory(prefix="kite-bench-steps-") as tmp:
         marker = "KITE_BENCH_MARKER=bench-%d" % os.getpid()
-        port_file = os.path.join(tmp, "port")
-        controller = subprocess.Popen(
-            [a.java, "-jar", a.jar, "--scenario", "steps-bench", "--port", "0", "--port-file", port_file,
-             "--work-dir", tmp, "--env-marker", marker, "--rounds", str(a.rounds), "--quiet"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.time() + 30
-        while not os.path.exists(port_file):
-            if controller.poll() is not None or time.time() > deadline:
-                controller.kill()
-                raise SystemExit("the test controller did not start: " + controller.stdout.read())
-            time.sleep(0.02)
-        port = open(port_file).read().strip()
-        env = dict(os.environ)
-        key, value = marker.split("=", 1)
-        env[key] = value
-        kite = subprocess.Popen([a.kite, "-url", "http://127.0.0.1:%s/" % port, "-name", "n1", "-secret", "S",
-                                 "-webSocket", "-workDir", tmp, "-log-level", "warn"],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        controller, port = bench_support.start_controller(a.java, a.jar, tmp, "steps-bench", marker,
+                                                          ["--rounds", str(a.rounds)])
+        kite = bench_support.start_kite(a.kite, port, tmp, marker)
         try:
             output, _ = controller.communicate(timeout=900)
         finally:
-            if kite.poll() is None:
-                kite.send_signal(signal.SIGTERM)
-                try:
-                    kite.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    kite.kill()
+            bench_support.stop(kite)
             if controller.poll() is None:
                 controller.kill()
         figures = [line for line in output.splitlines() if line.startswith("BENCH ")]
